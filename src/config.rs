@@ -1,0 +1,642 @@
+//! Configuration: the environment, `.env` and `--env-file`, turned into a validated [`Config`].
+//!
+//! Precedence, lowest first: `.env` in the working directory, the `--env-file` given on the
+//! command line, the real environment, command-line flags. Files are parsed without touching
+//! the process environment, so secrets never leak into child processes. Secrets become
+//! [`SecretString`] the moment they are read and are registered with [`crate::error`] so
+//! that every message leaving the process masks them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::error::{Error, Result, register_secret};
+
+/// Every variable the binary reads, with a one-line meaning (used by `--help`, the README
+/// test and the examples test).
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("BUGZILLA_URL", "Bugzilla base URL, e.g. https://bugzilla.example.com"),
+    ("BUGZILLA_API_KEY", "Bugzilla API key (secret)"),
+    ("BUGZILLA_API_KEY_MODE", "how the key is sent: auto (default), header or param"),
+    ("BUGZILLA_LOGIN", "the key owner's login, so Bugzilla 5.0/5.2 can say who the server acts as"),
+    ("BUGZILLA_ANONYMOUS", "true: use Bugzilla without a key (public data only)"),
+    ("REDMINE_URL", "Redmine base URL, e.g. https://redmine.example.com"),
+    ("REDMINE_API_KEY", "Redmine API key (secret), sent as X-Redmine-API-Key"),
+    ("REDMINE_ANONYMOUS", "true: use Redmine without a key (public projects only)"),
+    ("BITBUCKET_URL", "Bitbucket URL: unset for Cloud, the server URL for Data Center"),
+    ("BITBUCKET_TOKEN", "Bitbucket token or app password (secret)"),
+    ("BITBUCKET_USERNAME", "Bitbucket username or e-mail: with it the token is sent as Basic auth"),
+    ("BITBUCKET_FLAVOR", "cloud, datacenter or auto (default: Cloud for api.bitbucket.org)"),
+    ("TRACKER_MCP_MODE", "production (default, https only) or development (http allowed)"),
+    ("TRACKER_MCP_ENABLE_WRITES", "true: register tools that change data (default false)"),
+    ("TRACKER_MCP_TOOLS", "comma-separated globs of tool names to allow (default all)"),
+    ("TRACKER_MCP_DENY_TOOLS", "comma-separated globs of tool names to hide"),
+    ("TRACKER_MCP_AUDIT_LOG", "path of a JSON-lines audit log of tool calls"),
+    ("TRACKER_MCP_TIMEOUT_SECS", "overall timeout of one upstream request (default 30)"),
+    ("TRACKER_MCP_CONNECT_TIMEOUT_SECS", "connect timeout (default 10)"),
+    ("TRACKER_MCP_CA_BUNDLE", "extra PEM CA bundle for trackers with a private CA"),
+    ("TRACKER_MCP_RATE_LIMIT", "requests per second per tracker, bursts up to twice that (default 10)"),
+    ("TRACKER_MCP_MAX_RESPONSE_BYTES", "largest upstream response read (default 8388608)"),
+    ("RUST_LOG", "log filter for stderr, e.g. info or tracker_mcp=debug"),
+];
+
+/// Production refuses plain-HTTP trackers; development allows them with a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Production,
+    Development,
+}
+
+/// How Bugzilla's API key travels (stock 5.0/5.2 ignore the header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    /// Detect once per process whether the header is honoured.
+    Auto,
+    /// Header only.
+    Header,
+    /// Header, plus `api_key` in the query of reads and the body of writes.
+    Param,
+}
+
+/// Which Bitbucket API the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Bitbucket Cloud, REST 2.0.
+    Cloud,
+    /// Bitbucket Server / Data Center, REST 1.0.
+    DataCenter,
+}
+
+#[derive(Debug, Clone)]
+pub struct BugzillaConfig {
+    /// Base URL, without a trailing slash; the REST API is `<url>/rest/...`.
+    pub url: Url,
+    /// `None` only when anonymous access was asked for.
+    pub api_key: Option<SecretString>,
+    pub key_mode: KeyMode,
+    pub login: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RedmineConfig {
+    pub url: Url,
+    /// `None` only when anonymous access was asked for.
+    pub api_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BitbucketConfig {
+    /// For Cloud the API root (`https://api.bitbucket.org`, the client adds `/2.0`); for
+    /// Data Center the server URL (the client adds `/rest/api/1.0`).
+    pub url: Url,
+    pub flavor: Flavor,
+    pub token: SecretString,
+    /// With a username the token is sent as HTTP Basic, otherwise as a Bearer token.
+    pub username: Option<String>,
+}
+
+/// Limits of the shared HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub ca_bundle: Option<PathBuf>,
+    /// Sustained requests per second per tracker.
+    pub rate_limit: f64,
+    pub max_response_bytes: usize,
+    /// Longest total wait spent retrying one GET.
+    pub retry_budget: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            ca_bundle: None,
+            rate_limit: 10.0,
+            max_response_bytes: 8 * 1024 * 1024,
+            retry_budget: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The validated configuration of one run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub enable_writes: bool,
+    pub allow_tools: Vec<String>,
+    pub deny_tools: Vec<String>,
+    pub audit_log: Option<PathBuf>,
+    pub http: HttpSettings,
+    pub bugzilla: Option<BugzillaConfig>,
+    pub redmine: Option<RedmineConfig>,
+    pub bitbucket: Option<BitbucketConfig>,
+    /// Things worth saying on stderr once logging is up (http URLs, loose `.env` mode...).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Whether at least one tracker is configured.
+    #[must_use]
+    pub fn has_trackers(&self) -> bool {
+        self.bugzilla.is_some() || self.redmine.is_some() || self.bitbucket.is_some()
+    }
+
+    /// The message shown when nothing is configured.
+    #[must_use]
+    pub fn no_tracker_message() -> String {
+        "no tracker is configured. Set at least one of: BUGZILLA_URL + BUGZILLA_API_KEY, \
+         REDMINE_URL + REDMINE_API_KEY, BITBUCKET_TOKEN (+ BITBUCKET_URL for Data Center, \
+         BITBUCKET_USERNAME for Cloud API tokens), in the environment, in .env, or in a file \
+         given with --env-file. `tracker-mcp --help` lists every variable."
+            .to_owned()
+    }
+
+    /// Validate the gathered values.
+    pub fn from_sources(sources: &Sources) -> Result<Self> {
+        let mut warnings = sources.warnings.clone();
+        let mode = match sources.get("TRACKER_MCP_MODE").as_deref() {
+            None | Some("production") => Mode::Production,
+            Some("development") => Mode::Development,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "TRACKER_MCP_MODE must be `production` or `development`, not `{}`",
+                    crate::error::truncate_chars(other, 40)
+                )));
+            }
+        };
+        let mut http = HttpSettings::default();
+        if let Some(secs) = parse_number(sources, "TRACKER_MCP_TIMEOUT_SECS", 1.0, 3600.0)? {
+            http.timeout = Duration::from_secs_f64(secs);
+        }
+        if let Some(secs) = parse_number(sources, "TRACKER_MCP_CONNECT_TIMEOUT_SECS", 1.0, 600.0)? {
+            http.connect_timeout = Duration::from_secs_f64(secs);
+        }
+        if let Some(rate) = parse_number(sources, "TRACKER_MCP_RATE_LIMIT", 0.1, 100_000.0)? {
+            http.rate_limit = rate;
+        }
+        if let Some(bytes) =
+            parse_number(sources, "TRACKER_MCP_MAX_RESPONSE_BYTES", 1024.0, 1024.0 * 1024.0 * 1024.0)?
+        {
+            // Bounded above, so the conversion cannot overflow.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let bytes = bytes as usize;
+            http.max_response_bytes = bytes;
+        }
+        if let Some(path) = sources.get("TRACKER_MCP_CA_BUNDLE") {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(Error::Config(format!(
+                    "TRACKER_MCP_CA_BUNDLE points to {}, which is not a readable file",
+                    path.display()
+                )));
+            }
+            http.ca_bundle = Some(path);
+        }
+
+        let url = |name: &str, warnings: &mut Vec<String>| -> Result<Option<Url>> {
+            sources.get(name).map(|raw| parse_tracker_url(name, &raw, mode, warnings)).transpose()
+        };
+        let secret = |name: &str| -> Option<SecretString> {
+            sources.get(name).map(|v| {
+                let s = SecretString::from(v);
+                register_secret(&s);
+                s
+            })
+        };
+
+        let bugzilla = {
+            let url = url("BUGZILLA_URL", &mut warnings)?;
+            let key = secret("BUGZILLA_API_KEY");
+            let anonymous = parse_bool(sources, "BUGZILLA_ANONYMOUS")?.unwrap_or(false);
+            let key_mode = match sources.get("BUGZILLA_API_KEY_MODE").as_deref() {
+                None | Some("auto") => KeyMode::Auto,
+                Some("header") => KeyMode::Header,
+                Some("param") => KeyMode::Param,
+                Some(_) => {
+                    return Err(Error::Config(
+                        "BUGZILLA_API_KEY_MODE must be `auto`, `header` or `param`".into(),
+                    ));
+                }
+            };
+            pair("BUGZILLA_URL", url, "BUGZILLA_API_KEY", key, anonymous, "BUGZILLA_ANONYMOUS")?.map(
+                |(url, api_key)| BugzillaConfig {
+                    url,
+                    api_key,
+                    key_mode,
+                    login: sources.get("BUGZILLA_LOGIN"),
+                },
+            )
+        };
+        let redmine = {
+            let url = url("REDMINE_URL", &mut warnings)?;
+            let key = secret("REDMINE_API_KEY");
+            let anonymous = parse_bool(sources, "REDMINE_ANONYMOUS")?.unwrap_or(false);
+            pair("REDMINE_URL", url, "REDMINE_API_KEY", key, anonymous, "REDMINE_ANONYMOUS")?
+                .map(|(url, api_key)| RedmineConfig { url, api_key })
+        };
+        let bitbucket = bitbucket_config(sources, mode, &mut warnings, secret("BITBUCKET_TOKEN"))?;
+
+        if mode == Mode::Development {
+            warnings.push(
+                "development mode (TRACKER_MCP_MODE=development): plain-http tracker URLs are \
+                 allowed; never use it with real credentials over a network"
+                    .into(),
+            );
+        }
+
+        Ok(Self {
+            mode,
+            enable_writes: parse_bool(sources, "TRACKER_MCP_ENABLE_WRITES")?.unwrap_or(false),
+            allow_tools: parse_list(sources.get("TRACKER_MCP_TOOLS")),
+            deny_tools: parse_list(sources.get("TRACKER_MCP_DENY_TOOLS")),
+            audit_log: sources.get("TRACKER_MCP_AUDIT_LOG").map(PathBuf::from),
+            http,
+            bugzilla,
+            redmine,
+            bitbucket,
+            warnings,
+        })
+    }
+}
+
+/// A URL and its credential come together, or not at all.
+fn pair(
+    url_name: &str,
+    url: Option<Url>,
+    key_name: &str,
+    key: Option<SecretString>,
+    anonymous: bool,
+    anonymous_name: &str,
+) -> Result<Option<(Url, Option<SecretString>)>> {
+    match (url, key) {
+        (None, None) if anonymous => Err(Error::Config(format!(
+            "{anonymous_name}=true but {url_name} is not set: set the tracker's URL"
+        ))),
+        (None, None) => Ok(None),
+        (Some(url), Some(key)) => Ok(Some((url, Some(key)))),
+        (Some(url), None) if anonymous => Ok(Some((url, None))),
+        (Some(_), None) => Err(Error::Config(format!(
+            "{url_name} is set but {key_name} is missing: set {key_name}, or set \
+             {anonymous_name}=true to read public data without a key"
+        ))),
+        (None, Some(_)) => Err(Error::Config(format!(
+            "{key_name} is set but {url_name} is missing: set {url_name} to the tracker's base URL"
+        ))),
+    }
+}
+
+fn bitbucket_config(
+    sources: &Sources,
+    mode: Mode,
+    warnings: &mut Vec<String>,
+    token: Option<SecretString>,
+) -> Result<Option<BitbucketConfig>> {
+    let raw_url = sources.get("BITBUCKET_URL");
+    let username = sources.get("BITBUCKET_USERNAME");
+    let forced = match sources.get("BITBUCKET_FLAVOR").as_deref() {
+        None | Some("auto") => None,
+        Some("cloud") => Some(Flavor::Cloud),
+        Some("datacenter") => Some(Flavor::DataCenter),
+        Some(_) => {
+            return Err(Error::Config("BITBUCKET_FLAVOR must be `cloud`, `datacenter` or `auto`".into()));
+        }
+    };
+    let Some(token) = token else {
+        if raw_url.is_some() || username.is_some() {
+            let set = if raw_url.is_some() { "BITBUCKET_URL" } else { "BITBUCKET_USERNAME" };
+            return Err(Error::Config(format!(
+                "{set} is set but BITBUCKET_TOKEN is missing: set BITBUCKET_TOKEN to an access \
+                 token (or, with BITBUCKET_USERNAME, an API token or app password)"
+            )));
+        }
+        return Ok(None);
+    };
+    let mut url = match raw_url {
+        Some(raw) => parse_tracker_url("BITBUCKET_URL", &raw, mode, warnings)?,
+        None => Url::parse("https://api.bitbucket.org").map_err(|e| Error::Internal(e.to_string()))?,
+    };
+    let is_cloud_host = url.host_str() == Some("api.bitbucket.org");
+    let flavor = forced.unwrap_or(if is_cloud_host { Flavor::Cloud } else { Flavor::DataCenter });
+    if flavor == Flavor::Cloud {
+        // Accept the documented API root with or without its `/2.0` suffix.
+        let trimmed = url.path().trim_end_matches('/').trim_end_matches("/2.0").to_owned();
+        url.set_path(&trimmed);
+    }
+    Ok(Some(BitbucketConfig { url, flavor, token, username }))
+}
+
+/// Parse a tracker URL and apply the URL policy. Never echoes a URL that carries credentials.
+pub fn parse_tracker_url(name: &str, raw: &str, mode: Mode, warnings: &mut Vec<String>) -> Result<Url> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        Error::Config(format!("{name} is not a valid URL ({e}); expected e.g. https://tracker.example.com"))
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(format!(
+            "{name} must not contain credentials (user:password@); put the credential in its \
+             own variable instead"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "{name} must not contain a query (?...) or fragment (#...); give the base URL only"
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::Config(format!("{name} has no host; expected e.g. https://tracker.example.com")));
+    }
+    match (url.scheme(), mode) {
+        ("https", _) => {}
+        ("http", Mode::Development) => warnings
+            .push(format!("{name} uses plain http ({}); credentials travel unencrypted", origin_of(&url))),
+        ("http", Mode::Production) => {
+            return Err(Error::Config(format!(
+                "{name} uses http://, which production mode refuses because the credential \
+                 would travel unencrypted. Use the https:// URL of the tracker, or set \
+                 TRACKER_MCP_MODE=development for a local test instance"
+            )));
+        }
+        (other, _) => {
+            return Err(Error::Config(format!(
+                "{name} has scheme `{other}`; only https:// (and http:// in development mode) is supported"
+            )));
+        }
+    }
+    let mut url = url;
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+/// `scheme://host[:port]`, safe to show.
+#[must_use]
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+fn parse_bool(sources: &Sources, name: &str) -> Result<Option<bool>> {
+    match sources.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => Ok(None),
+        Some("true" | "1" | "yes" | "on") => Ok(Some(true)),
+        Some("false" | "0" | "no" | "off" | "") => Ok(Some(false)),
+        Some(_) => Err(Error::Config(format!("{name} must be `true` or `false`"))),
+    }
+}
+
+fn parse_number(sources: &Sources, name: &str, min: f64, max: f64) -> Result<Option<f64>> {
+    let Some(raw) = sources.get(name) else { return Ok(None) };
+    match raw.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Some(v)),
+        _ => Err(Error::Config(format!("{name} must be a number from {min} to {max}"))),
+    }
+}
+
+fn parse_list(raw: Option<String>) -> Vec<String> {
+    raw.map(|s| s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// The raw values, merged by precedence. Values are kept only for names in [`VARIABLES`].
+#[derive(Default)]
+pub struct Sources {
+    values: HashMap<String, String>,
+    warnings: Vec<String>,
+}
+
+impl fmt::Debug for Sources {
+    // Values may be secrets: show names only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<_> = self.values.keys().collect();
+        names.sort();
+        f.debug_struct("Sources").field("names", &names).finish_non_exhaustive()
+    }
+}
+
+impl Sources {
+    /// Gather `.env` from `cwd` (if present), then `env_file` (must exist), then the real
+    /// environment, then `overrides` (command-line flags).
+    pub fn gather(
+        cwd: &Path,
+        env_file: Option<&Path>,
+        environment: impl IntoIterator<Item = (String, String)>,
+        overrides: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self> {
+        let mut sources = Self::default();
+        let dotenv = cwd.join(".env");
+        if dotenv.is_file() {
+            sources.read_file(&dotenv)?;
+        }
+        if let Some(path) = env_file {
+            if !path.is_file() {
+                return Err(Error::Config(format!("--env-file {}: no such file", path.display())));
+            }
+            sources.read_file(path)?;
+        }
+        for (k, v) in environment {
+            sources.set(k, v);
+        }
+        for (k, v) in overrides {
+            sources.set(k, v);
+        }
+        Ok(sources)
+    }
+
+    /// Values from explicit pairs only (tests).
+    #[must_use]
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut sources = Self::default();
+        for (k, v) in pairs {
+            sources.set(k.into(), v.into());
+        }
+        sources
+    }
+
+    fn set(&mut self, key: String, value: String) {
+        if VARIABLES.iter().any(|(name, _)| *name == key) {
+            self.values.insert(key, value);
+        }
+    }
+
+    fn read_file(&mut self, path: &Path) -> Result<()> {
+        warn_if_shared(path, &mut self.warnings);
+        let iter = dotenvy::from_path_iter(path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {}", path.display(), dotenv_error(&e))))?;
+        for item in iter {
+            let (k, v) = item.map_err(|e| {
+                Error::Config(format!("cannot parse {}: {}", path.display(), dotenv_error(&e)))
+            })?;
+            self.set(k, v);
+        }
+        Ok(())
+    }
+
+    /// A non-empty value, trimmed of surrounding whitespace.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+}
+
+/// dotenvy's parse errors quote the offending line, which may hold a secret: keep only
+/// the position.
+fn dotenv_error(error: &dotenvy::Error) -> String {
+    match error {
+        dotenvy::Error::LineParse(_, index) => format!("syntax error at byte {index}"),
+        dotenvy::Error::Io(e) => e.kind().to_string(),
+        _ => "invalid file".to_owned(),
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_shared(path: &Path, warnings: &mut Vec<String>) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        warnings.push(format!(
+            "{} is readable by other users and may hold secrets; run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        ));
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_shared(_: &Path, _: &mut Vec<String>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config> {
+        Config::from_sources(&Sources::from_pairs(pairs.iter().copied()))
+    }
+
+    fn config_error(pairs: &[(&str, &str)]) -> String {
+        match load(pairs) {
+            Err(Error::Config(message)) => message,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn production_refuses_http_and_names_the_fix() {
+        let message = config_error(&[("REDMINE_URL", "http://r.test"), ("REDMINE_API_KEY", "k")]);
+        assert!(message.contains("REDMINE_URL"), "{message}");
+        assert!(message.contains("https://"), "{message}");
+        assert!(message.contains("TRACKER_MCP_MODE=development"), "{message}");
+    }
+
+    #[test]
+    fn development_allows_http_with_a_warning() {
+        let config = load(&[
+            ("TRACKER_MCP_MODE", "development"),
+            ("REDMINE_URL", "http://r.test/"),
+            ("REDMINE_API_KEY", "k"),
+        ])
+        .expect("config");
+        assert_eq!(config.redmine.expect("redmine").url.as_str(), "http://r.test/");
+        assert!(config.warnings.iter().any(|w| w.contains("plain http")));
+    }
+
+    #[test]
+    fn url_with_credentials_query_or_fragment_is_refused_without_echo() {
+        let message =
+            config_error(&[("BUGZILLA_URL", "https://me:hunter22@b.test"), ("BUGZILLA_API_KEY", "k")]);
+        assert!(message.contains("credentials") && !message.contains("hunter22"), "{message}");
+        let message =
+            config_error(&[("BUGZILLA_URL", "https://b.test/?api_key=zz"), ("BUGZILLA_API_KEY", "k")]);
+        assert!(message.contains("query") && !message.contains("zz"), "{message}");
+        let message = config_error(&[("BUGZILLA_URL", "https://b.test/#x"), ("BUGZILLA_API_KEY", "k")]);
+        assert!(message.contains("fragment"), "{message}");
+        let message = config_error(&[("BUGZILLA_URL", "ftp://b.test"), ("BUGZILLA_API_KEY", "k")]);
+        assert!(message.contains("scheme"), "{message}");
+    }
+
+    #[test]
+    fn url_without_key_and_key_without_url_name_the_missing_variable() {
+        let message = config_error(&[("REDMINE_URL", "https://r.test")]);
+        assert!(message.contains("REDMINE_API_KEY is missing"), "{message}");
+        let message = config_error(&[("BUGZILLA_API_KEY", "k")]);
+        assert!(message.contains("BUGZILLA_URL is missing"), "{message}");
+        let message = config_error(&[("BITBUCKET_URL", "https://bb.test")]);
+        assert!(message.contains("BITBUCKET_TOKEN is missing"), "{message}");
+    }
+
+    #[test]
+    fn anonymous_access_must_be_explicit() {
+        let config =
+            load(&[("REDMINE_URL", "https://r.test"), ("REDMINE_ANONYMOUS", "true")]).expect("config");
+        assert!(config.redmine.expect("redmine").api_key.is_none());
+    }
+
+    #[test]
+    fn bitbucket_flavor_follows_the_url() {
+        let cloud = load(&[("BITBUCKET_TOKEN", "t")]).expect("config").bitbucket.expect("bb");
+        assert_eq!(cloud.flavor, Flavor::Cloud);
+        assert_eq!(cloud.url.as_str(), "https://api.bitbucket.org/");
+        let cloud = load(&[("BITBUCKET_TOKEN", "t"), ("BITBUCKET_URL", "https://api.bitbucket.org/2.0")])
+            .expect("config")
+            .bitbucket
+            .expect("bb");
+        assert_eq!(cloud.flavor, Flavor::Cloud);
+        assert_eq!(cloud.url.path(), "/");
+        let dc = load(&[("BITBUCKET_TOKEN", "t"), ("BITBUCKET_URL", "https://git.example.com/bitbucket")])
+            .expect("config")
+            .bitbucket
+            .expect("bb");
+        assert_eq!(dc.flavor, Flavor::DataCenter);
+        assert_eq!(dc.url.path(), "/bitbucket");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert!(config_error(&[("TRACKER_MCP_MODE", "prod")]).contains("TRACKER_MCP_MODE"));
+        assert!(
+            config_error(&[("TRACKER_MCP_ENABLE_WRITES", "maybe")]).contains("TRACKER_MCP_ENABLE_WRITES")
+        );
+        assert!(config_error(&[("TRACKER_MCP_TIMEOUT_SECS", "0")]).contains("TRACKER_MCP_TIMEOUT_SECS"));
+        assert!(config_error(&[("BUGZILLA_API_KEY_MODE", "x")]).contains("BUGZILLA_API_KEY_MODE"));
+    }
+
+    #[test]
+    fn environment_wins_over_env_file_which_wins_over_dotenv() {
+        let dir = std::env::temp_dir().join(format!("tracker-mcp-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join(".env"),
+            "REDMINE_URL=https://dotenv.test\nREDMINE_API_KEY=a\nBUGZILLA_URL=https://dotenv.test\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.join("explicit.env"),
+            "REDMINE_URL=https://explicit.test\nBUGZILLA_URL=https://explicit.test\n",
+        )
+        .expect("write");
+        let sources = Sources::gather(
+            &dir,
+            Some(&dir.join("explicit.env")),
+            [("BUGZILLA_URL".to_owned(), "https://env.test".to_owned())],
+            [],
+        )
+        .expect("sources");
+        assert_eq!(sources.get("REDMINE_URL").as_deref(), Some("https://explicit.test"));
+        assert_eq!(sources.get("BUGZILLA_URL").as_deref(), Some("https://env.test"));
+        assert_eq!(sources.get("REDMINE_API_KEY").as_deref(), Some("a"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let config = load(&[("REDMINE_URL", "https://r.test"), ("REDMINE_API_KEY", "debug-secret-1234")])
+            .expect("config");
+        let sources = Sources::from_pairs([("REDMINE_API_KEY", "debug-secret-1234")]);
+        assert!(!format!("{config:?} {sources:?}").contains("debug-secret-1234"));
+    }
+}

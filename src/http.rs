@@ -1,0 +1,683 @@
+//! The one upstream HTTP layer every tracker uses.
+//!
+//! It owns everything that touches the wire: rustls, timeouts, the credential (injected here
+//! and only here), same-origin redirects, a response-size cap, retries of idempotent reads,
+//! and a per-tracker token-bucket rate limit. Tracker clients describe a request as data
+//! ([`Request`]: method, path segments, query, JSON body) and get back the status and bytes
+//! ([`Response`]); they never build URL strings and never see the secret.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, redirect};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::config::HttpSettings;
+use crate::error::{Error, Result};
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// Most attempts of one idempotent request (the first try included).
+const MAX_ATTEMPTS: u32 = 3;
+/// Most redirects followed (all within the same origin).
+const MAX_REDIRECTS: usize = 5;
+
+/// How a tracker's credential travels.
+#[derive(Clone)]
+pub enum Auth {
+    /// Anonymous access.
+    None,
+    /// A header of its own, e.g. `X-Redmine-API-Key`.
+    Header { name: HeaderName, value: SecretString },
+    /// `Authorization: Bearer <token>`.
+    Bearer(SecretString),
+    /// `Authorization: Basic <user:password>`.
+    Basic { username: String, password: SecretString },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "Auth::None",
+            Self::Header { .. } => "Auth::Header([REDACTED])",
+            Self::Bearer(_) => "Auth::Bearer([REDACTED])",
+            Self::Basic { .. } => "Auth::Basic([REDACTED])",
+        })
+    }
+}
+
+/// One request, described as data.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: Method,
+    target: Target,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+    key_in_query: bool,
+    key_in_body: bool,
+    accept: &'static str,
+    retry: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    /// Appended to the tracker's base URL, each element one path segment (percent-encoded).
+    Segments(Vec<String>),
+    /// A URL the tracker gave us (a "next page" link); it must share the base's origin.
+    Absolute(Url),
+}
+
+impl Request {
+    fn new(method: Method, segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let retry = method == Method::GET || method == Method::HEAD;
+        Self {
+            method,
+            target: Target::Segments(segments.into_iter().map(Into::into).collect()),
+            query: Vec::new(),
+            body: None,
+            key_in_query: false,
+            key_in_body: false,
+            accept: "application/json",
+            retry,
+        }
+    }
+
+    /// `GET base/segment/segment...`
+    pub fn get(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::GET, segments)
+    }
+    pub fn post(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::POST, segments)
+    }
+    pub fn put(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::PUT, segments)
+    }
+    pub fn delete(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self::new(Method::DELETE, segments)
+    }
+
+    /// A `GET` of a link the tracker returned (e.g. Bitbucket Cloud's `next`). Refused at
+    /// send time unless it stays on the configured origin.
+    #[must_use]
+    pub fn get_url(url: Url) -> Self {
+        let mut request = Self::new(Method::GET, Vec::<String>::new());
+        request.target = Target::Absolute(url);
+        request
+    }
+
+    #[must_use]
+    pub fn query(mut self, key: impl Into<String>, value: impl ToString) -> Self {
+        self.query.push((key.into(), value.to_string()));
+        self
+    }
+
+    #[must_use]
+    pub fn query_opt(self, key: impl Into<String>, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(v) => self.query(key, v),
+            None => self,
+        }
+    }
+
+    #[must_use]
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// Also send the tracker's key parameter in the query (Bugzilla 5.0/5.2 reads).
+    #[must_use]
+    pub fn key_in_query(mut self) -> Self {
+        self.key_in_query = true;
+        self
+    }
+
+    /// Also send the tracker's key parameter as a field of the JSON body (Bugzilla writes).
+    #[must_use]
+    pub fn key_in_body(mut self) -> Self {
+        self.key_in_body = true;
+        self
+    }
+
+    /// The `Accept` header (default `application/json`).
+    #[must_use]
+    pub fn accept(mut self, accept: &'static str) -> Self {
+        self.accept = accept;
+        self
+    }
+
+    /// The method, for tests and logs.
+    #[must_use]
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+}
+
+/// What came back: status and body (bounded by the size cap), never the request URL.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub location: Option<String>,
+    /// The `Retry-After` hint of a 429/503, if any.
+    pub retry_after: Option<Duration>,
+    /// Response headers (never the request's, so never the credential).
+    pub headers: HeaderMap,
+}
+
+impl Response {
+    #[must_use]
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// Decode the body as JSON; a parse failure never quotes the body.
+    pub fn json<T: DeserializeOwned>(&self, tracker: &'static str) -> Result<T> {
+        if self.body.is_empty() {
+            return Err(Error::bad_response(tracker, format!("empty body with HTTP {}", self.status)));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::bad_response(
+                tracker,
+                format!(
+                    "the JSON did not have the expected shape ({} at line {} column {})",
+                    classify(&e),
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })
+    }
+
+    /// The generic error for a non-success status. `subject` names what was asked for
+    /// ("issue 4"), `upstream_message` is the tracker's own explanation, if it gave one
+    /// (sanitized here). Trackers call this after handling their own special cases.
+    #[must_use]
+    pub fn status_error(
+        &self,
+        tracker: &'static str,
+        subject: &str,
+        upstream_message: Option<&str>,
+    ) -> Error {
+        let detail = upstream_message
+            .map(crate::error::sanitize)
+            .filter(|m| !m.is_empty())
+            .map_or_else(String::new, |m| format!(": {m}"));
+        match self.status {
+            401 => Error::Unauthorized(format!(
+                "{tracker} refused the credential (HTTP 401){detail}. Check the configured API \
+                 key or token (`tracker-mcp check` tests it)"
+            )),
+            403 => Error::Forbidden(format!(
+                "{subject} is not accessible with this credential (HTTP 403){detail}"
+            )),
+            404 => Error::NotFound(format!(
+                "{subject} was not found, or is not visible with this credential{detail}"
+            )),
+            429 => Error::RateLimited { tracker, retry_after: self.retry_after },
+            500..=599 => {
+                Error::Unavailable { tracker, message: format!("it answered HTTP {}{detail}", self.status) }
+            }
+            status => Error::Rejected {
+                tracker,
+                status,
+                message: if detail.is_empty() {
+                    "no reason given".to_owned()
+                } else {
+                    detail.trim_start_matches(": ").to_owned()
+                },
+            },
+        }
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    #[must_use]
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Whether the body looks like an HTML page (an error page from a proxy or the server).
+    #[must_use]
+    pub fn is_html(&self) -> bool {
+        self.content_type.as_deref().is_some_and(|c| c.contains("html"))
+            || self.body.iter().take(64).skip_while(|b| b.is_ascii_whitespace()).take(1).any(|&b| b == b'<')
+    }
+}
+
+fn classify(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected field type",
+        serde_json::error::Category::Io => "read error",
+    }
+}
+
+/// A client for one tracker: base URL, credential, limits.
+#[derive(Clone)]
+pub struct HttpClient {
+    tracker: &'static str,
+    client: reqwest::Client,
+    base: Url,
+    auth: Auth,
+    key_param: Option<(&'static str, SecretString)>,
+    limiter: Arc<RateLimiter>,
+    settings: HttpSettings,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("tracker", &self.tracker)
+            .field("origin", &self.base.origin().ascii_serialization())
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// Build the client for `tracker` (a display name, e.g. "Redmine") at `base`.
+    pub fn new(tracker: &'static str, base: Url, auth: Auth, settings: &HttpSettings) -> Result<Self> {
+        let origin = base.origin();
+        let policy = redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.stop()
+            } else if attempt.url().origin() == origin {
+                attempt.follow()
+            } else {
+                // Not an error: the 3xx comes back and is explained by `execute`.
+                attempt.stop()
+            }
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .redirect(policy)
+            .https_only(false)
+            .use_rustls_tls();
+        if let Some(path) = &settings.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Config(format!("TRACKER_MCP_CA_BUNDLE {}: {}", path.display(), e.kind()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+                Error::Config(format!(
+                    "TRACKER_MCP_CA_BUNDLE {}: not a PEM certificate bundle",
+                    path.display()
+                ))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::Config(format!(
+                    "TRACKER_MCP_CA_BUNDLE {}: no certificate found",
+                    path.display()
+                )));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|_| Error::Config(format!("cannot set up the HTTP client for {tracker}")))?;
+        Ok(Self {
+            tracker,
+            client,
+            base,
+            auth,
+            key_param: None,
+            limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
+            settings: settings.clone(),
+        })
+    }
+
+    /// Name the parameter that carries the key when a request asks for it in the query or body
+    /// (Bugzilla's `api_key`).
+    #[must_use]
+    pub fn with_key_param(mut self, name: &'static str, key: SecretString) -> Self {
+        self.key_param = Some((name, key));
+        self
+    }
+
+    #[must_use]
+    pub fn tracker(&self) -> &'static str {
+        self.tracker
+    }
+
+    #[must_use]
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The URL a request targets, without credentials (for tests and messages).
+    pub fn url_for(&self, request: &Request) -> Result<Url> {
+        let mut url = match &request.target {
+            Target::Segments(segments) => {
+                let mut url = self.base.clone();
+                {
+                    let mut path = url
+                        .path_segments_mut()
+                        .map_err(|()| Error::Internal("base URL cannot take a path".into()))?;
+                    path.pop_if_empty();
+                    for segment in segments {
+                        check_segment(segment)?;
+                        path.push(segment);
+                    }
+                }
+                url
+            }
+            Target::Absolute(url) => {
+                if url.origin() != self.base.origin() {
+                    return Err(Error::bad_response(
+                        self.tracker,
+                        "a pagination link points to another host; it was not followed",
+                    ));
+                }
+                url.clone()
+            }
+        };
+        if !request.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &request.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Send a request: rate limit, credential, retries of idempotent reads, size cap.
+    pub async fn execute(&self, request: Request) -> Result<Response> {
+        let mut url = self.url_for(&request)?;
+        let display_path = url.path().to_owned();
+        if let (true, Some((name, key))) = (request.key_in_query, &self.key_param) {
+            url.query_pairs_mut().append_pair(name, key.expose_secret());
+        }
+        let mut body = request.body.clone();
+        if let (true, Some((name, key)), Some(Value::Object(map))) =
+            (request.key_in_body, &self.key_param, body.as_mut())
+        {
+            map.insert((*name).to_owned(), Value::String(key.expose_secret().to_owned()));
+        }
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.limiter.acquire().await;
+            let outcome = self.send_once(&request, &url, body.as_ref()).await;
+            let elapsed = started.elapsed();
+            let retry_in = match &outcome {
+                Ok(response) if matches!(response.status, 429 | 502 | 503 | 504) => {
+                    Some(response.retry_after.unwrap_or_else(|| backoff(attempt)))
+                }
+                Err(Error::Unavailable { .. }) => Some(backoff(attempt)),
+                _ => None,
+            };
+            match retry_in {
+                Some(wait)
+                    if request.retry
+                        && attempt < MAX_ATTEMPTS
+                        && elapsed + wait <= self.settings.retry_budget =>
+                {
+                    tracing::debug!(tracker = self.tracker, path = %display_path, attempt, wait_ms = wait.as_millis(), "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    let status = outcome.as_ref().map(|r| r.status).unwrap_or_default();
+                    tracing::debug!(
+                        tracker = self.tracker,
+                        method = %request.method,
+                        path = %display_path,
+                        status,
+                        ms = started.elapsed().as_millis(),
+                        "upstream request"
+                    );
+                    return outcome.and_then(|r| self.check_redirect(r));
+                }
+            }
+        }
+    }
+
+    /// A 3xx that reached us was not followed: it leaves the origin (or loops).
+    fn check_redirect(&self, response: Response) -> Result<Response> {
+        if !(300..400).contains(&response.status) || response.status == 304 {
+            return Ok(response);
+        }
+        let target = response
+            .location
+            .as_deref()
+            .and_then(|l| self.base.join(l).ok())
+            .map_or_else(|| "an unknown place".to_owned(), |u| u.origin().ascii_serialization());
+        Err(Error::Unavailable {
+            tracker: self.tracker,
+            message: format!(
+                "it redirected to {target} (HTTP {}), which was not followed because the \
+                 credential must not leave the configured origin or the redirects loop; check \
+                 the tracker URL (https, host, path)",
+                response.status
+            ),
+        })
+    }
+
+    async fn send_once(&self, request: &Request, url: &Url, body: Option<&Value>) -> Result<Response> {
+        let mut builder =
+            self.client.request(request.method.clone(), url.clone()).header(ACCEPT, request.accept);
+        builder = match &self.auth {
+            Auth::None => builder,
+            Auth::Header { name, value } => builder.header(name.clone(), sensitive(value.expose_secret())?),
+            Auth::Bearer(token) => {
+                builder.header(AUTHORIZATION, sensitive(&format!("Bearer {}", token.expose_secret()))?)
+            }
+            Auth::Basic { username, password } => {
+                builder.basic_auth(username, Some(password.expose_secret()))
+            }
+        };
+        if let Some(body) = body {
+            // Redmine silently ignores a JSON body sent without this header.
+            let bytes = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
+            builder = builder.header(CONTENT_TYPE, "application/json").body(bytes);
+        }
+        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status().as_u16();
+        let header = |name| {
+            response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned)
+        };
+        let content_type = header(CONTENT_TYPE);
+        let location = header(reqwest::header::LOCATION);
+        let retry_after = header(RETRY_AFTER);
+        let headers = response.headers().clone();
+        let cap = self.settings.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(self.too_large());
+        }
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(self.too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let retry_after = retry_after.and_then(|v| parse_retry_after(&v, SystemTime::now()));
+        Ok(Response { status, content_type, body, location, retry_after, headers })
+    }
+
+    fn too_large(&self) -> Error {
+        Error::BadResponse {
+            tracker: self.tracker,
+            message: format!(
+                "the response is larger than {} bytes (TRACKER_MCP_MAX_RESPONSE_BYTES); ask for \
+                 less, e.g. a smaller limit or a single item",
+                self.settings.max_response_bytes
+            ),
+        }
+    }
+
+    /// Describe a transport failure without the URL (which may carry a key).
+    fn transport_error(&self, error: &reqwest::Error) -> Error {
+        let tracker = self.tracker;
+        if error.is_timeout() {
+            return Error::Timeout { tracker, after: self.settings.timeout };
+        }
+        let chain = error_chain(error);
+        if chain.contains("certificate") || chain.contains("unknownissuer") || chain.contains("tls") {
+            return Error::Unavailable {
+                tracker,
+                message: "its TLS certificate is not trusted (for a private CA, set \
+                          TRACKER_MCP_CA_BUNDLE to its PEM file)"
+                    .into(),
+            };
+        }
+        let message = if error.is_connect() {
+            "the connection failed (check the URL, the network or the proxy settings)"
+        } else if error.is_body() || error.is_decode() {
+            "the connection broke while reading the answer"
+        } else if error.is_redirect() {
+            "too many redirects"
+        } else {
+            "the request failed"
+        };
+        Error::Unavailable { tracker, message: message.into() }
+    }
+}
+
+/// Lower-cased text of an error's source chain, URL removed.
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut out = String::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    while let Some(e) = source {
+        out.push_str(&e.to_string().to_ascii_lowercase());
+        out.push(' ');
+        source = e.source();
+    }
+    out
+}
+
+fn sensitive(value: &str) -> Result<HeaderValue> {
+    let mut header = HeaderValue::from_str(value).map_err(|_| {
+        Error::Config("the configured credential contains characters not allowed in an HTTP header".into())
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// A path segment that would change the path is refused (tools validate first; this is the
+/// second line).
+fn check_segment(segment: &str) -> Result<()> {
+    if segment.is_empty() || segment == "." || segment == ".." || segment.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "path",
+            "an identifier must not be empty, `.`, `..` or contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+#[must_use]
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Exponential backoff with jitter: ~250 ms, ~500 ms, ~1 s ...
+fn backoff(attempt: u32) -> Duration {
+    let base = 250u64 << attempt.saturating_sub(1).min(6);
+    let jitter = random_u64() % (base / 2 + 1);
+    Duration::from_millis(base / 2 + base / 4 + jitter)
+}
+
+fn random_u64() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(Instant::now().elapsed().as_nanos());
+    hasher.finish()
+}
+
+/// A token bucket: `rate` tokens per second, holding at most `2 × rate` (at least 1).
+#[derive(Debug)]
+pub struct RateLimiter {
+    rate: f64,
+    capacity: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl RateLimiter {
+    #[must_use]
+    pub fn new(rate: f64) -> Self {
+        let capacity = (rate * 2.0).max(1.0);
+        Self { rate, capacity, state: Mutex::new((capacity, Instant::now())) }
+    }
+
+    /// Wait until a token is available and take it.
+    pub async fn acquire(&self) {
+        loop {
+            let wait = {
+                let mut state = self.state.lock().await;
+                let now = Instant::now();
+                let (tokens, last) = *state;
+                let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.capacity);
+                if tokens >= 1.0 {
+                    *state = (tokens - 1.0, now);
+                    return;
+                }
+                *state = (tokens, now);
+                Duration::from_secs_f64((1.0 - tokens) / self.rate)
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn segments_cannot_change_the_path() {
+        let client = HttpClient::new(
+            "Test",
+            Url::parse("https://t.test/base").expect("url"),
+            Auth::None,
+            &HttpSettings::default(),
+        )
+        .expect("client");
+        let url = client.url_for(&Request::get(["issues", "a/b?c#d"]).query("q", "x&y")).expect("url");
+        assert_eq!(url.as_str(), "https://t.test/base/issues/a%2Fb%3Fc%23d?q=x%26y");
+        assert!(client.url_for(&Request::get(["..", "admin"])).is_err());
+        assert!(client.url_for(&Request::get(["a\r\nb"])).is_err());
+        let foreign = Request::get_url(Url::parse("https://evil.test/next").expect("url"));
+        assert!(client.url_for(&foreign).is_err());
+    }
+
+    #[tokio::test]
+    async fn rate_limiter_spreads_a_burst() {
+        let limiter = RateLimiter::new(20.0);
+        let start = Instant::now();
+        for _ in 0..50 {
+            limiter.acquire().await;
+        }
+        // 40 tokens in the bucket, then 10 more at 20/s: at least ~0.5 s.
+        assert!(start.elapsed() >= Duration::from_millis(400), "{:?}", start.elapsed());
+    }
+}

@@ -1,0 +1,22 @@
+//! tracker-mcp: one MCP server for Bugzilla, Redmine and Bitbucket over stdio.
+//!
+//! Data flows one way: the client's call reaches [`server::TrackerServer`], whose tool set was
+//! fixed at start-up by [`config`] and [`policy`]; each tracker's tools call their typed API
+//! client, which sends through the one [`http`] layer; answers are rendered as compact text
+//! ([`render`]) and failures are mapped once ([`error`]).
+
+pub mod bitbucket;
+pub mod bugzilla;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod logging;
+pub mod params;
+pub mod policy;
+pub mod redmine;
+pub mod render;
+pub mod server;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use server::TrackerServer;

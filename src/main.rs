@@ -1,0 +1,247 @@
+//! The `tracker-mcp` command: serve MCP over stdio (default), `check` the configured
+//! trackers, or list the `tools` this configuration serves.
+//!
+//! stdout is the JSON-RPC channel when serving, so every log line goes to stderr.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rmcp::{ServiceExt, transport::stdio};
+use tracker_mcp::config::{Sources, VARIABLES};
+use tracker_mcp::{Config, TrackerServer};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracker-mcp",
+    version,
+    about = "MCP server for Bugzilla, Redmine and Bitbucket (Cloud and Data Center), over stdio.",
+    long_about = "MCP server for Bugzilla, Redmine and Bitbucket (Cloud and Data Center), over stdio.\n\n\
+        An MCP client (Claude Desktop, Cursor, VS Code) starts it and speaks JSON-RPC on its \
+        stdin/stdout. Each tracker whose URL and credential are set adds one tool set. The server \
+        is read-only unless TRACKER_MCP_ENABLE_WRITES=true, and refuses http:// tracker URLs \
+        unless TRACKER_MCP_MODE=development.\n\n\
+        Settings come from, lowest precedence first: .env in the working directory, --env-file, \
+        the environment, then the flags below. Secrets (API keys, tokens) have no flags on \
+        purpose: command lines are visible to every user of the machine.",
+    after_long_help = variables_help(),
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Read variables from this file (overrides .env in the working directory; the real
+    /// environment overrides both).
+    #[arg(long, global = true, value_name = "PATH")]
+    env_file: Option<PathBuf>,
+    /// production (default: https only) or development (http allowed, with a warning).
+    #[arg(long, global = true, value_name = "MODE", value_parser = ["production", "development"])]
+    mode: Option<String>,
+    /// Register tools that change data (TRACKER_MCP_ENABLE_WRITES).
+    #[arg(long, global = true)]
+    enable_writes: bool,
+    /// Comma-separated globs of tool names to allow (TRACKER_MCP_TOOLS).
+    #[arg(long, global = true, value_name = "GLOBS")]
+    tools: Option<String>,
+    /// Comma-separated globs of tool names to hide (TRACKER_MCP_DENY_TOOLS).
+    #[arg(long, global = true, value_name = "GLOBS")]
+    deny_tools: Option<String>,
+    /// Append a JSON line per tool call to this file, created 0600 (TRACKER_MCP_AUDIT_LOG).
+    #[arg(long, global = true, value_name = "PATH")]
+    audit_log: Option<PathBuf>,
+    /// Overall timeout of one upstream request, in seconds (TRACKER_MCP_TIMEOUT_SECS).
+    #[arg(long, global = true, value_name = "SECS")]
+    timeout_secs: Option<f64>,
+    /// Connect timeout in seconds (TRACKER_MCP_CONNECT_TIMEOUT_SECS).
+    #[arg(long, global = true, value_name = "SECS")]
+    connect_timeout_secs: Option<f64>,
+    /// Extra PEM CA bundle for trackers with a private CA (TRACKER_MCP_CA_BUNDLE).
+    #[arg(long, global = true, value_name = "PATH")]
+    ca_bundle: Option<PathBuf>,
+    /// Requests per second per tracker (TRACKER_MCP_RATE_LIMIT).
+    #[arg(long, global = true, value_name = "N")]
+    rate_limit: Option<f64>,
+    /// Largest upstream response read, in bytes (TRACKER_MCP_MAX_RESPONSE_BYTES).
+    #[arg(long, global = true, value_name = "BYTES")]
+    max_response_bytes: Option<u64>,
+    /// Bugzilla base URL (BUGZILLA_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    bugzilla_url: Option<String>,
+    /// auto, header or param (BUGZILLA_API_KEY_MODE).
+    #[arg(long, global = true, value_name = "MODE")]
+    bugzilla_api_key_mode: Option<String>,
+    /// The Bugzilla key owner's login (BUGZILLA_LOGIN).
+    #[arg(long, global = true, value_name = "LOGIN")]
+    bugzilla_login: Option<String>,
+    /// Redmine base URL (REDMINE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    redmine_url: Option<String>,
+    /// Bitbucket URL: unset for Cloud, the server URL for Data Center (BITBUCKET_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    bitbucket_url: Option<String>,
+    /// Bitbucket username for Basic auth (BITBUCKET_USERNAME).
+    #[arg(long, global = true, value_name = "NAME")]
+    bitbucket_username: Option<String>,
+    /// cloud, datacenter or auto (BITBUCKET_FLAVOR).
+    #[arg(long, global = true, value_name = "FLAVOR")]
+    bitbucket_flavor: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve MCP over stdio (the default).
+    Serve,
+    /// Check each configured tracker (reachability and credential); exit 1 if any fails.
+    Check,
+    /// List the tools this configuration serves, one per line, with read/write.
+    Tools,
+}
+
+fn variables_help() -> String {
+    let mut out = String::from("Environment variables (also read from .env or --env-file):\n");
+    for (name, meaning) in VARIABLES {
+        out.push_str(&format!("  {name:<34} {meaning}\n"));
+    }
+    out.push_str(
+        "\nExamples:\n  tracker-mcp check            test the configured trackers\n  \
+                  tracker-mcp tools            list the tools that would be served\n  \
+                  tracker-mcp --env-file ~/.config/tracker-mcp.env\n",
+    );
+    out
+}
+
+impl Cli {
+    /// Flags as variable overrides.
+    fn overrides(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut put = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                out.push((name.to_owned(), v));
+            }
+        };
+        put("TRACKER_MCP_MODE", self.mode.clone());
+        put("TRACKER_MCP_ENABLE_WRITES", self.enable_writes.then(|| "true".to_owned()));
+        put("TRACKER_MCP_TOOLS", self.tools.clone());
+        put("TRACKER_MCP_DENY_TOOLS", self.deny_tools.clone());
+        put("TRACKER_MCP_AUDIT_LOG", self.audit_log.as_ref().map(|p| p.display().to_string()));
+        put("TRACKER_MCP_TIMEOUT_SECS", self.timeout_secs.map(|v| v.to_string()));
+        put("TRACKER_MCP_CONNECT_TIMEOUT_SECS", self.connect_timeout_secs.map(|v| v.to_string()));
+        put("TRACKER_MCP_CA_BUNDLE", self.ca_bundle.as_ref().map(|p| p.display().to_string()));
+        put("TRACKER_MCP_RATE_LIMIT", self.rate_limit.map(|v| v.to_string()));
+        put("TRACKER_MCP_MAX_RESPONSE_BYTES", self.max_response_bytes.map(|v| v.to_string()));
+        put("BUGZILLA_URL", self.bugzilla_url.clone());
+        put("BUGZILLA_API_KEY_MODE", self.bugzilla_api_key_mode.clone());
+        put("BUGZILLA_LOGIN", self.bugzilla_login.clone());
+        put("REDMINE_URL", self.redmine_url.clone());
+        put("BITBUCKET_URL", self.bitbucket_url.clone());
+        put("BITBUCKET_USERNAME", self.bitbucket_username.clone());
+        put("BITBUCKET_FLAVOR", self.bitbucket_flavor.clone());
+        out
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Secrets are registered while the configuration loads, before anything is logged.
+    tracker_mcp::logging::init();
+
+    let config = match load_config(&cli) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("tracker-mcp: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("tracker-mcp: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(&config).await,
+            Command::Check => check(&config).await,
+            Command::Tools => list_tools(&config),
+        }
+    })
+}
+
+fn load_config(cli: &Cli) -> Result<Config, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let sources = Sources::gather(&cwd, cli.env_file.as_deref(), std::env::vars(), cli.overrides())
+        .map_err(|e| e.client_message())?;
+    let config = Config::from_sources(&sources).map_err(|e| e.client_message())?;
+    if !config.has_trackers() {
+        return Err(Config::no_tracker_message());
+    }
+    Ok(config)
+}
+
+fn build(config: &Config) -> Result<TrackerServer, ExitCode> {
+    TrackerServer::new(config).map_err(|e| {
+        eprintln!("tracker-mcp: {}", e.client_message());
+        ExitCode::from(2)
+    })
+}
+
+async fn serve(config: &Config) -> ExitCode {
+    let server = match build(config) {
+        Ok(server) => server,
+        Err(code) => return code,
+    };
+    tracing::info!(tools = server.tools().len(), writes = config.enable_writes, "serving on stdio");
+    // `serve` waits for `initialize` (or a 2026-07-28 `server/discover`), then runs the loop.
+    let service = match server.serve(stdio()).await {
+        Ok(service) => service,
+        Err(error) => {
+            tracing::error!(%error, "the client did not complete initialization");
+            return ExitCode::FAILURE;
+        }
+    };
+    match service.waiting().await {
+        Ok(reason) => {
+            tracing::info!(?reason, "stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!(%error, "server task failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "`check` is a terminal command, not the MCP channel")]
+async fn check(config: &Config) -> ExitCode {
+    let server = match build(config) {
+        Ok(server) => server,
+        Err(code) => return code,
+    };
+    let mut failed = false;
+    for (tracker, outcome) in server.check().await {
+        match outcome {
+            Ok(detail) => println!("ok    {tracker:<9} {detail}"),
+            Err(error) => {
+                failed = true;
+                println!("FAIL  {tracker:<9} {}", error.client_message());
+            }
+        }
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+#[allow(clippy::print_stdout, reason = "`tools` is a terminal command, not the MCP channel")]
+fn list_tools(config: &Config) -> ExitCode {
+    let server = match build(config) {
+        Ok(server) => server,
+        Err(code) => return code,
+    };
+    for tool in server.tools() {
+        let kind = if tracker_mcp::policy::is_read_only(&tool) { "read " } else { "write" };
+        println!("{kind}  {}", tool.name);
+    }
+    ExitCode::SUCCESS
+}

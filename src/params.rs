@@ -1,0 +1,109 @@
+//! Argument checks shared by every tool. rmcp does not enforce schema bounds, so each bound a
+//! schema promises is checked here, before any request, with a message naming the argument.
+
+use crate::error::{Error, Result};
+
+/// Default and largest page size of list tools.
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+/// `limit` within 1..=100, defaulting to 20.
+pub fn limit(value: Option<i64>) -> Result<u32> {
+    match value {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) if (1..=i64::from(MAX_LIMIT)).contains(&v) => Ok(u32::try_from(v).unwrap_or(DEFAULT_LIMIT)),
+        Some(_) => Err(Error::invalid("limit", format!("must be from 1 to {MAX_LIMIT}"))),
+    }
+}
+
+/// `offset` ≥ 0, defaulting to 0.
+pub fn offset(value: Option<i64>) -> Result<u64> {
+    match value {
+        None => Ok(0),
+        Some(v) => u64::try_from(v)
+            .ok()
+            .filter(|v| *v <= 1_000_000_000)
+            .ok_or_else(|| Error::invalid("offset", "must be a whole number from 0 upwards")),
+    }
+}
+
+/// A positive numeric id.
+pub fn positive_id(arg: &str, value: i64) -> Result<u64> {
+    u64::try_from(value)
+        .ok()
+        .filter(|v| *v > 0 && *v <= u64::from(u32::MAX) * 16)
+        .ok_or_else(|| Error::invalid(arg, "must be a positive whole number, e.g. 42"))
+}
+
+/// A name that becomes one URL path segment (project identifier, repository slug, wiki page,
+/// branch name...). Refuses what could change the path or the request: empty, `.`/`..`,
+/// control characters (CR, LF, NUL), `?`, `#`, `%`, and `/` or `\` unless `allow_slash`.
+pub fn segment<'a>(arg: &str, value: &'a str, max_len: usize, allow_slash: bool) -> Result<&'a str> {
+    let bad = |why: &str| Err(Error::invalid(arg, why.to_owned()));
+    if value.is_empty() {
+        return bad("must not be empty");
+    }
+    if value.chars().count() > max_len {
+        return bad(&format!("must be at most {max_len} characters"));
+    }
+    if value == "." || value == ".." || value.split(['/', '\\']).any(|p| p == "." || p == "..") {
+        return bad("must not be `.` or `..` or contain such a path part");
+    }
+    if value.chars().any(|c| c.is_control() || crate::error::is_invisible(c)) {
+        return bad("must not contain control or invisible characters");
+    }
+    if value.contains(['?', '#', '%']) {
+        return bad("must not contain `?`, `#` or `%`");
+    }
+    if !allow_slash && value.contains(['/', '\\']) {
+        return bad("must not contain `/` or `\\`");
+    }
+    Ok(value)
+}
+
+/// Free text with a length bound (comments, descriptions, search terms).
+pub fn text<'a>(arg: &str, value: &'a str, max_len: usize) -> Result<&'a str> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(arg, "must not be empty"));
+    }
+    if value.len() > max_len {
+        return Err(Error::invalid(arg, format!("must be at most {max_len} bytes")));
+    }
+    if value.contains('\0') {
+        return Err(Error::invalid(arg, "must not contain NUL characters"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_offsets() {
+        assert_eq!(limit(None).expect("default"), 20);
+        assert!(limit(Some(0)).is_err());
+        assert!(limit(Some(101)).is_err());
+        assert_eq!(offset(Some(40)).expect("offset"), 40);
+        assert!(offset(Some(-1)).is_err());
+    }
+
+    #[test]
+    fn ids_are_positive() {
+        assert_eq!(positive_id("id", 7).expect("id"), 7);
+        for bad in [0, -5, i64::MAX] {
+            let e = positive_id("bug_id", bad).expect_err("refused").to_string();
+            assert!(e.contains("bug_id"), "{e}");
+        }
+    }
+
+    #[test]
+    fn segments_cannot_escape() {
+        for bad in ["", ".", "..", "../x", "%2e%2e", "a?b", "a#b", "a\r\nb", "a\0b", "a/b", "a\u{202E}b"] {
+            assert!(segment("project", bad, 100, false).is_err(), "{bad:?}");
+        }
+        assert!(segment("path", "src/main.rs", 100, true).is_ok());
+        assert!(segment("path", "src/../etc", 100, true).is_err());
+        assert!(segment("project", &"x".repeat(101), 100, false).is_err());
+    }
+}

@@ -1,0 +1,287 @@
+//! Policy: which tools exist for this run (read-only default, allow/deny globs), and the
+//! audit log of tool calls.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rmcp::model::Tool;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::error::{Error, Result, redact_secrets};
+
+/// The tool-name filter built from the configuration.
+#[derive(Debug, Clone)]
+pub struct ToolPolicy {
+    pub enable_writes: bool,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+impl ToolPolicy {
+    #[must_use]
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            enable_writes: config.enable_writes,
+            allow: config.allow_tools.clone(),
+            deny: config.deny_tools.clone(),
+        }
+    }
+
+    /// Whether `tool` is served: writes only when enabled, then the allow list (if any), then
+    /// the deny list.
+    #[must_use]
+    pub fn permits(&self, tool: &Tool) -> bool {
+        if !self.enable_writes && !is_read_only(tool) {
+            return false;
+        }
+        let name = tool.name.as_ref();
+        let allowed = self.allow.is_empty() || self.allow.iter().any(|p| glob_match(p, name));
+        allowed && !self.deny.iter().any(|p| glob_match(p, name))
+    }
+
+    /// An allow list that matches none of `available` is a configuration mistake, not an empty
+    /// server.
+    pub fn check_allow_list(&self, available: &[Tool]) -> Result<()> {
+        for pattern in &self.allow {
+            if !available.iter().any(|t| glob_match(pattern, &t.name)) {
+                return Err(Error::Config(format!(
+                    "TRACKER_MCP_TOOLS pattern `{pattern}` matches no tool of the configured \
+                     trackers; `tracker-mcp tools` lists the names"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A tool is read-only only when it says so explicitly.
+#[must_use]
+pub fn is_read_only(tool: &Tool) -> bool {
+    tool.annotations.as_ref().and_then(|a| a.read_only_hint).unwrap_or(false)
+}
+
+/// Glob over tool names: `*` any run of characters, `?` one character, the rest literal.
+#[must_use]
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Argument names worth recording: identifiers, never free text.
+const IDENTIFYING_ARGS: &[&str] = &[
+    "id",
+    "ids",
+    "bug_id",
+    "issue_id",
+    "project",
+    "project_id",
+    "product",
+    "component",
+    "workspace",
+    "repo",
+    "repository",
+    "repo_slug",
+    "pull_request_id",
+    "pr_id",
+    "branch",
+    "commit",
+    "path",
+    "page",
+    "attachment_id",
+    "comment_id",
+    "version",
+    "status",
+    "tracker",
+    "assignee",
+    "limit",
+    "offset",
+    "cursor",
+    "dry_run",
+];
+
+/// One line of the audit log.
+#[derive(Debug, serde::Serialize)]
+pub struct AuditRecord {
+    pub time: String,
+    pub tool: String,
+    pub tracker: String,
+    pub arguments: Map<String, Value>,
+    pub outcome: String,
+    pub duration_ms: u128,
+}
+
+impl AuditRecord {
+    /// Build a record, keeping only identifying arguments (short scalar values).
+    #[must_use]
+    pub fn new(
+        tool: &str,
+        arguments: Option<&Map<String, Value>>,
+        outcome: &str,
+        duration: Duration,
+    ) -> Self {
+        let mut kept = Map::new();
+        for (k, v) in arguments.into_iter().flatten() {
+            if !IDENTIFYING_ARGS.contains(&k.as_str()) {
+                continue;
+            }
+            let keep = match v {
+                Value::String(s) => Value::String(redact_secrets(&crate::error::truncate_chars(s, 120))),
+                Value::Number(_) | Value::Bool(_) => v.clone(),
+                Value::Array(items)
+                    if items.len() <= 20 && items.iter().all(|i| i.is_number() || i.is_string()) =>
+                {
+                    Value::Array(
+                        items
+                            .iter()
+                            .map(|i| match i {
+                                Value::String(s) => {
+                                    Value::String(redact_secrets(&crate::error::truncate_chars(s, 60)))
+                                }
+                                other => other.clone(),
+                            })
+                            .collect(),
+                    )
+                }
+                _ => continue,
+            };
+            kept.insert(k.clone(), keep);
+        }
+        Self {
+            time: rfc3339_now(),
+            tool: tool.to_owned(),
+            tracker: tool.split('_').next().unwrap_or_default().to_owned(),
+            arguments: kept,
+            outcome: outcome.to_owned(),
+            duration_ms: duration.as_millis(),
+        }
+    }
+}
+
+/// Writes audit records on a background task, so a slow disk never delays a call.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    sender: mpsc::Sender<AuditRecord>,
+}
+
+impl AuditLog {
+    /// Open (create `0600`, append) the log file and start its writer task.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(path).map_err(|e| {
+            Error::Config(format!("TRACKER_MCP_AUDIT_LOG {}: cannot open ({})", path.display(), e.kind()))
+        })?;
+        let (sender, mut receiver) = mpsc::channel::<AuditRecord>(1024);
+        let mut file = tokio::fs::File::from_std(file);
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            while let Some(record) = receiver.recv().await {
+                if let Ok(mut line) = serde_json::to_vec(&record) {
+                    line.push(b'\n');
+                    if file.write_all(&line).await.is_err() || file.flush().await.is_err() {
+                        tracing::warn!("audit log write failed");
+                    }
+                }
+            }
+        });
+        Ok(Self { sender })
+    }
+
+    /// Queue a record; if the queue is full the record is dropped with a warning rather than
+    /// blocking the call.
+    pub fn record(&self, record: AuditRecord) {
+        if self.sender.try_send(record).is_err() {
+            tracing::warn!("audit log queue full; a record was dropped");
+        }
+    }
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+#[must_use]
+pub fn rfc3339_now() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("redmine_*", "redmine_get_issue"));
+        assert!(glob_match("*_get_*", "bugzilla_get_bug"));
+        assert!(glob_match("bugzilla_get_bu?", "bugzilla_get_bug"));
+        assert!(!glob_match("redmine_*", "bugzilla_get_bug"));
+        assert!(glob_match("*", "x"));
+        assert!(!glob_match("a*b", "acbd"));
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn audit_keeps_identifiers_not_text() {
+        let args = serde_json::json!({"id": 4, "project": "alpha", "notes": "secret plan", "body": {"x": 1}});
+        let record = AuditRecord::new("redmine_add_note", args.as_object(), "ok", Duration::from_millis(3));
+        assert_eq!(record.tracker, "redmine");
+        assert_eq!(record.arguments.len(), 2);
+        assert!(!serde_json::to_string(&record).expect("json").contains("secret plan"));
+    }
+}

@@ -1,0 +1,11 @@
+//! The one integration-test binary: every test drives the real `tracker-mcp` binary over
+//! stdio, as an MCP client does.
+
+mod common;
+
+mod cli;
+mod examples;
+mod protocol;
+
+mod schemas;
+mod security;

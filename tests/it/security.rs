@@ -1,0 +1,213 @@
+//! The security promises, tried against local HTTP servers: no secret in any output, the
+//! credential never sent to another origin, timeouts and HTML error pages explained.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::common::{Server, run};
+
+const BZ_KEY: &str = "BZSECRET-8f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const RM_KEY: &str = "RMSECRET-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+const BB_TOKEN: &str = "BBSECRET-ffeeddccbbaa99887766554433221100";
+
+/// Answers with every request header and the full URL in the body (a hostile or careless
+/// upstream), in an HTML page.
+struct EchoRequest(u16);
+
+impl Respond for EchoRequest {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut page = format!("<html><body><h1>Error</h1><p>url: {}</p><pre>", request.url);
+        for (name, value) in &request.headers {
+            page.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or_default()));
+        }
+        page.push_str("</pre></body></html>");
+        ResponseTemplate::new(self.0).set_body_raw(page, "text/html")
+    }
+}
+
+fn assert_clean(what: &str, text: &str) {
+    for secret in [BZ_KEY, RM_KEY, BB_TOKEN] {
+        assert!(!text.contains(secret), "{what} leaked a secret:\n{text}");
+        // Not even a recognisable half of it.
+        assert!(!text.contains(&secret[..20]), "{what} leaked part of a secret:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_results_stdout_or_stderr() {
+    let upstream = MockServer::start().await;
+    // Redmine: a 401 whose body echoes the request, headers included.
+    Mock::given(path("/users/current.json")).respond_with(EchoRequest(401)).mount(&upstream).await;
+    // Bugzilla: an HTML 500 page that echoes the URL (which carries the key in param mode).
+    Mock::given(path("/rest/version")).respond_with(EchoRequest(500)).mount(&upstream).await;
+    // Bitbucket: slower than the timeout.
+    Mock::given(path("/2.0/user"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&upstream)
+        .await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("RUST_LOG", "trace"),
+        ("TRACKER_MCP_TIMEOUT_SECS", "1"),
+        ("BUGZILLA_URL", &uri[..]),
+        ("BUGZILLA_API_KEY", BZ_KEY),
+        ("BUGZILLA_API_KEY_MODE", "param"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", RM_KEY),
+        ("BITBUCKET_URL", &uri[..]),
+        ("BITBUCKET_TOKEN", BB_TOKEN),
+        ("BITBUCKET_FLAVOR", "cloud"),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    let redmine = server.err("redmine_whoami", json!({})).await;
+    assert!(redmine.contains("401"), "{redmine}");
+    let bugzilla = server.err("bugzilla_whoami", json!({})).await;
+    assert!(bugzilla.contains("500") && !bugzilla.contains('<'), "{bugzilla}");
+    let bitbucket = server.err("bitbucket_whoami", json!({})).await;
+    assert!(bitbucket.contains("did not answer within 1s"), "{bitbucket}");
+    // Bad arguments and unknown tools go through the error paths too.
+    server.call_raw("redmine_whoami", json!({"id": BZ_KEY})).await;
+    server.call_raw("no_such_tool", json!({"key": RM_KEY})).await;
+    let (_, stdout, stderr) = server.finish().await;
+    assert_clean("stdout", &stdout);
+    assert_clean("stderr", &stderr);
+
+    // The same through `check`.
+    let (code, stdout, stderr) = run(&["check"], &env).await;
+    assert_eq!(code, 1);
+    assert_clean("check stdout", &stdout);
+    assert_clean("check stderr", &stderr);
+}
+
+#[tokio::test]
+async fn refused_urls_are_not_echoed() {
+    let (code, stdout, stderr) =
+        run(&[], &[("REDMINE_URL", &format!("https://admin:{RM_KEY}@r.test")), ("REDMINE_API_KEY", RM_KEY)]).await;
+    assert_eq!(code, 2);
+    assert_clean("stdout", &stdout);
+    assert_clean("stderr", &stderr);
+}
+
+#[tokio::test]
+async fn the_credential_is_not_sent_to_another_origin() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {"id": 1}})))
+        .mount(&elsewhere)
+        .await;
+    let tracker = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("Location", format!("{}/users/current.json", elsewhere.uri())),
+        )
+        .mount(&tracker)
+        .await;
+    let uri = tracker.uri();
+    let env = [("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", &uri[..]), ("REDMINE_API_KEY", RM_KEY)];
+    let (mut server, _) = Server::start(&env).await;
+    let text = server.err("redmine_whoami", json!({})).await;
+    assert!(text.contains("redirected to") && text.contains("not followed"), "{text}");
+    server.finish().await;
+    let received = elsewhere.received_requests().await.unwrap_or_default();
+    assert!(received.is_empty(), "the other origin got {} request(s)", received.len());
+}
+
+#[tokio::test]
+async fn same_origin_redirects_are_followed() {
+    let tracker = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(301).insert_header("Location", "/redmine/users/current.json"))
+        .mount(&tracker)
+        .await;
+    Mock::given(path("/redmine/users/current.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {
+            "id": 1, "login": "admin", "firstname": "Redmine", "lastname": "Admin", "admin": true
+        }})))
+        .mount(&tracker)
+        .await;
+    let uri = tracker.uri();
+    let env = [("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", &uri[..]), ("REDMINE_API_KEY", RM_KEY)];
+    let (mut server, _) = Server::start(&env).await;
+    let text = server.ok("redmine_whoami", json!({})).await;
+    assert!(text.contains("Redmine Admin"), "{text}");
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn gets_are_retried_on_503_and_writes_are_not() {
+    let tracker = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .mount(&tracker)
+        .await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {"id": 1, "login": "admin"}})))
+        .mount(&tracker)
+        .await;
+    let uri = tracker.uri();
+    let env = [("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", &uri[..]), ("REDMINE_API_KEY", RM_KEY)];
+    let (mut server, _) = Server::start(&env).await;
+    server.ok("redmine_whoami", json!({})).await;
+    server.finish().await;
+    assert_eq!(tracker.received_requests().await.unwrap_or_default().len(), 2);
+}
+
+#[tokio::test]
+async fn a_429_beyond_the_budget_is_reported_not_retried() {
+    let tracker = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
+        .mount(&tracker)
+        .await;
+    let uri = tracker.uri();
+    let env = [("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", &uri[..]), ("REDMINE_API_KEY", RM_KEY)];
+    let (mut server, _) = Server::start(&env).await;
+    let text = server.err("redmine_whoami", json!({})).await;
+    assert!(text.contains("rate limiting") && text.contains("120s"), "{text}");
+    server.finish().await;
+    assert_eq!(tracker.received_requests().await.unwrap_or_default().len(), 1);
+}
+
+#[tokio::test]
+async fn oversized_responses_are_refused() {
+    let tracker = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![b'x'; 64 * 1024], "application/json"))
+        .mount(&tracker)
+        .await;
+    let uri = tracker.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_MAX_RESPONSE_BYTES", "4096"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", RM_KEY),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    let text = server.err("redmine_whoami", json!({})).await;
+    assert!(text.contains("larger than 4096 bytes"), "{text}");
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn requests_carry_the_user_agent_and_the_credential_header() {
+    let tracker = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {"id": 1, "login": "admin"}})))
+        .mount(&tracker)
+        .await;
+    let uri = tracker.uri();
+    let env = [("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", &uri[..]), ("REDMINE_API_KEY", RM_KEY)];
+    let (mut server, _) = Server::start(&env).await;
+    server.ok("redmine_whoami", json!({})).await;
+    server.finish().await;
+    let requests = tracker.received_requests().await.unwrap_or_default();
+    let request = requests.first().expect("one request");
+    assert_eq!(request.headers["user-agent"], format!("tracker-mcp/{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(request.headers["x-redmine-api-key"], RM_KEY);
+    assert!(request.url.query().is_none(), "no key in the URL");
+}
