@@ -221,9 +221,9 @@ mod tests {
         let mut server = TrackerServer::new(&config).expect("server");
         let schema = Arc::new(json!({"type": "object"}).as_object().cloned().expect("object"));
         let tool = Tool::new("panic_probe", "panics", schema);
-        server.tool_router.add_route(ToolRoute::new_dyn(tool, |_context| {
-            Box::pin(async move { panic!("boom") })
-        }));
+        server
+            .tool_router
+            .add_route(ToolRoute::new_dyn(tool, |_context| Box::pin(async move { panic!("boom") })));
 
         let (client_side, server_side) = tokio::io::duplex(64 * 1024);
         let (server_read, server_write) = tokio::io::split(server_side);

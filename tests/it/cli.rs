@@ -18,7 +18,8 @@ async fn no_tracker_exits_at_once_listing_the_variables() {
 
 #[tokio::test]
 async fn production_refuses_http_naming_variable_and_fix() {
-    let (code, _, stderr) = run(&[], &[("REDMINE_URL", "http://r.test"), ("REDMINE_API_KEY", "k-1234")]).await;
+    let (code, _, stderr) =
+        run(&[], &[("REDMINE_URL", "http://r.test"), ("REDMINE_API_KEY", "k-1234")]).await;
     assert_eq!(code, 2);
     assert!(stderr.contains("REDMINE_URL") && stderr.contains("https://"), "{stderr}");
     assert!(stderr.contains("TRACKER_MCP_MODE=development"), "{stderr}");
@@ -36,14 +37,16 @@ async fn env_file_is_read_and_the_environment_wins() {
     let dir = std::env::temp_dir().join(format!("tracker-mcp-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("tracker.env");
-    std::fs::write(&file, "REDMINE_URL=http://from-file.test\nREDMINE_API_KEY=file-key-1234\n").expect("write");
+    std::fs::write(&file, "REDMINE_URL=http://from-file.test\nREDMINE_API_KEY=file-key-1234\n")
+        .expect("write");
     let file = file.to_str().expect("utf-8 path");
     // From the file alone: production refuses its http URL, naming it.
     let (code, _, stderr) = run(&["--env-file", file, "tools"], &[]).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("REDMINE_URL uses http://"), "{stderr}");
     // The environment overrides the file's URL.
-    let (code, stdout, stderr) = run(&["--env-file", file, "tools"], &[("REDMINE_URL", "https://from-env.test")]).await;
+    let (code, stdout, stderr) =
+        run(&["--env-file", file, "tools"], &[("REDMINE_URL", "https://from-env.test")]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("redmine_whoami"), "{stdout}");
     std::fs::remove_dir_all(&dir).ok();
@@ -82,14 +85,22 @@ async fn check_reports_each_tracker_and_fails_on_a_bad_credential() {
         }})))
         .mount(&good)
         .await;
-    let env = [("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", &good.uri()[..]), ("REDMINE_API_KEY", "good-key-1234")];
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", &good.uri()[..]),
+        ("REDMINE_API_KEY", "good-key-1234"),
+    ];
     let (code, stdout, stderr) = run(&["check"], &env).await;
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("ok") && stdout.contains("John Smith"), "{stdout}");
 
     let bad = MockServer::start().await;
     Mock::given(method("GET")).respond_with(ResponseTemplate::new(401)).mount(&bad).await;
-    let env = [("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", &bad.uri()[..]), ("REDMINE_API_KEY", "bad-key-5678")];
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", &bad.uri()[..]),
+        ("REDMINE_API_KEY", "bad-key-5678"),
+    ];
     let (code, stdout, stderr) = run(&["check"], &env).await;
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(stdout.contains("FAIL") && stdout.contains("401"), "{stdout}");
@@ -98,7 +109,8 @@ async fn check_reports_each_tracker_and_fails_on_a_bad_credential() {
 
 #[tokio::test]
 async fn an_allow_list_that_matches_nothing_is_an_error() {
-    let env = [("REDMINE_URL", "https://r.test"), ("REDMINE_API_KEY", "k-1234"), ("TRACKER_MCP_TOOLS", "jira_*")];
+    let env =
+        [("REDMINE_URL", "https://r.test"), ("REDMINE_API_KEY", "k-1234"), ("TRACKER_MCP_TOOLS", "jira_*")];
     let (code, _, stderr) = run(&["tools"], &env).await;
     assert_eq!(code, 2);
     assert!(stderr.contains("jira_*") && stderr.contains("matches no tool"), "{stderr}");

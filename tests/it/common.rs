@@ -102,7 +102,8 @@ impl Server {
     /// Read stdout until the answer to `id` arrives.
     pub async fn wait_for(&mut self, id: &Value) -> Value {
         loop {
-            let message = self.read_message().await.unwrap_or_else(|| panic!("stdout closed before answer {id}"));
+            let message =
+                self.read_message().await.unwrap_or_else(|| panic!("stdout closed before answer {id}"));
             if message.get("id") == Some(id) && message.get("method").is_none() {
                 return message;
             }
@@ -215,7 +216,8 @@ pub fn live(what: &str, names: &[&str]) -> Option<HashMap<String, String>> {
         return Some(values);
     }
     let missing: Vec<_> = names.iter().filter(|n| !values.contains_key(**n)).collect();
-    let message = format!("SKIPPED live {what} test: {missing:?} not set (scripts/test starts the upstreams)");
+    let message =
+        format!("SKIPPED live {what} test: {missing:?} not set (scripts/test starts the upstreams)");
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}; CI=true requires the live upstreams");
     eprintln!("\n*** {message} ***\n");
     None
@@ -223,7 +225,10 @@ pub fn live(what: &str, names: &[&str]) -> Option<HashMap<String, String>> {
 
 /// Environment for a development-mode server with writes on or off.
 pub fn dev_env<'a>(extra: &[(&'a str, &'a str)], writes: bool) -> Vec<(&'a str, &'a str)> {
-    let mut env = vec![("TRACKER_MCP_MODE", "development"), ("TRACKER_MCP_ENABLE_WRITES", if writes { "true" } else { "false" })];
+    let mut env = vec![
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_ENABLE_WRITES", if writes { "true" } else { "false" }),
+    ];
     env.extend_from_slice(extra);
     env
 }

@@ -50,10 +50,9 @@ fn vscode_uses_servers_and_password_inputs_for_secrets() {
         check_server("vscode-mcp.json", server);
         for secret in SECRETS {
             let Some(value) = server["env"][secret].as_str() else { continue };
-            let id = value
-                .strip_prefix("${input:")
-                .and_then(|v| v.strip_suffix('}'))
-                .unwrap_or_else(|| panic!("{secret} must come from an input prompt, not be written in the file"));
+            let id = value.strip_prefix("${input:").and_then(|v| v.strip_suffix('}')).unwrap_or_else(|| {
+                panic!("{secret} must come from an input prompt, not be written in the file")
+            });
             let input = inputs.iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("input {id} missing"));
             assert_eq!(input["type"], "promptString");
             assert_eq!(input["password"], true, "input {id} must be a password prompt");

@@ -6,6 +6,6 @@ mod common;
 mod cli;
 mod examples;
 mod protocol;
-
+mod readme;
 mod schemas;
 mod security;

@@ -43,9 +43,12 @@ async fn instructions_say_when_writes_are_on() {
 
 #[tokio::test]
 async fn tools_list_only_configured_trackers() {
-    let (mut server, _) =
-        Server::start(&[("TRACKER_MCP_MODE", "development"), ("REDMINE_URL", "http://127.0.0.1:9"), ("REDMINE_API_KEY", "k-0000")])
-            .await;
+    let (mut server, _) = Server::start(&[
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", "http://127.0.0.1:9"),
+        ("REDMINE_API_KEY", "k-0000"),
+    ])
+    .await;
     let names = server.tool_names().await;
     assert!(!names.is_empty());
     assert!(names.iter().all(|n| n.starts_with("redmine_")), "{names:?}");

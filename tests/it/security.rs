@@ -86,7 +86,8 @@ async fn secrets_never_appear_in_results_stdout_or_stderr() {
 #[tokio::test]
 async fn refused_urls_are_not_echoed() {
     let (code, stdout, stderr) =
-        run(&[], &[("REDMINE_URL", &format!("https://admin:{RM_KEY}@r.test")), ("REDMINE_API_KEY", RM_KEY)]).await;
+        run(&[], &[("REDMINE_URL", &format!("https://admin:{RM_KEY}@r.test")), ("REDMINE_API_KEY", RM_KEY)])
+            .await;
     assert_eq!(code, 2);
     assert_clean("stdout", &stdout);
     assert_clean("stderr", &stderr);
@@ -102,7 +103,8 @@ async fn the_credential_is_not_sent_to_another_origin() {
     let tracker = MockServer::start().await;
     Mock::given(path("/users/current.json"))
         .respond_with(
-            ResponseTemplate::new(302).insert_header("Location", format!("{}/users/current.json", elsewhere.uri())),
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/users/current.json", elsewhere.uri())),
         )
         .mount(&tracker)
         .await;
