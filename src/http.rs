@@ -451,20 +451,21 @@ impl HttpClient {
         if !(300..400).contains(&response.status) || response.status == 304 {
             return Ok(response);
         }
-        let target = response
-            .location
-            .as_deref()
-            .and_then(|l| self.base.join(l).ok())
-            .map_or_else(|| "an unknown place".to_owned(), |u| u.origin().ascii_serialization());
-        Err(Error::Unavailable {
-            tracker: self.tracker,
-            message: format!(
-                "it redirected to {target} (HTTP {}), which was not followed because the \
-                 credential must not leave the configured origin or the redirects loop; check \
-                 the tracker URL (https, host, path)",
+        let target = response.location.as_deref().and_then(|l| self.base.join(l).ok());
+        let message = match target {
+            Some(url) if url.origin() == self.base.origin() => format!(
+                "it kept redirecting (HTTP {}, more than {MAX_REDIRECTS} times within its own \
+                 origin), so the redirects were not followed further; check the tracker URL",
                 response.status
             ),
-        })
+            target => format!(
+                "it redirected to {} (HTTP {}), which was not followed: the credential must not \
+                 leave the configured origin. Check the tracker URL (https, host, path)",
+                target.map_or_else(|| "an unknown place".to_owned(), |u| u.origin().ascii_serialization()),
+                response.status
+            ),
+        };
+        Err(Error::Unavailable { tracker: self.tracker, message })
     }
 
     async fn send_once(&self, request: &Request, url: &Url, body: Option<&Value>) -> Result<Response> {
@@ -487,6 +488,7 @@ impl HttpClient {
         }
         let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status().as_u16();
+        crate::policy::note_upstream_status(status);
         let header = |name| {
             response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned)
         };

@@ -123,6 +123,26 @@ const IDENTIFYING_ARGS: &[&str] = &[
     "dry_run",
 ];
 
+tokio::task_local! {
+    /// The last upstream HTTP status seen by the tool call running in this task.
+    static UPSTREAM_STATUS: std::cell::Cell<Option<u16>>;
+}
+
+/// Run a tool call, returning its output and the last upstream status it saw.
+pub async fn with_upstream_status<F: std::future::Future>(call: F) -> (F::Output, Option<u16>) {
+    UPSTREAM_STATUS
+        .scope(std::cell::Cell::new(None), async move {
+            let output = call.await;
+            (output, UPSTREAM_STATUS.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+/// Called by the HTTP layer for each upstream answer (a no-op outside a tool call).
+pub fn note_upstream_status(status: u16) {
+    let _ = UPSTREAM_STATUS.try_with(|cell| cell.set(Some(status)));
+}
+
 /// One line of the audit log.
 #[derive(Debug, serde::Serialize)]
 pub struct AuditRecord {
@@ -131,6 +151,8 @@ pub struct AuditRecord {
     pub tracker: String,
     pub arguments: Map<String, Value>,
     pub outcome: String,
+    /// The last HTTP status the tracker answered during the call, if any.
+    pub upstream_status: Option<u16>,
     pub duration_ms: u128,
 }
 
@@ -141,6 +163,7 @@ impl AuditRecord {
         tool: &str,
         arguments: Option<&Map<String, Value>>,
         outcome: &str,
+        upstream_status: Option<u16>,
         duration: Duration,
     ) -> Self {
         let mut kept = Map::new();
@@ -176,6 +199,7 @@ impl AuditRecord {
             tracker: tool.split('_').next().unwrap_or_default().to_owned(),
             arguments: kept,
             outcome: outcome.to_owned(),
+            upstream_status,
             duration_ms: duration.as_millis(),
         }
     }
@@ -279,7 +303,8 @@ mod tests {
     #[test]
     fn audit_keeps_identifiers_not_text() {
         let args = serde_json::json!({"id": 4, "project": "alpha", "notes": "secret plan", "body": {"x": 1}});
-        let record = AuditRecord::new("redmine_add_note", args.as_object(), "ok", Duration::from_millis(3));
+        let record =
+            AuditRecord::new("redmine_add_note", args.as_object(), "ok", Some(204), Duration::from_millis(3));
         assert_eq!(record.tracker, "redmine");
         assert_eq!(record.arguments.len(), 2);
         assert!(!serde_json::to_string(&record).expect("json").contains("secret plan"));

@@ -177,21 +177,29 @@ impl ServerHandler for TrackerServer {
         let arguments = request.arguments.clone();
         let started = Instant::now();
         let call = ToolCallContext::new(self, request, context);
-        let result =
-            AssertUnwindSafe(self.tool_router.call(call)).catch_unwind().await.unwrap_or_else(|_panic| {
-                tracing::error!(tool = %name, "tool panicked");
-                Err(McpError::internal_error(
-                    format!("tool {name} failed unexpectedly; the server is still running, try again"),
-                    None,
-                ))
-            });
+        let (result, upstream_status) =
+            crate::policy::with_upstream_status(AssertUnwindSafe(self.tool_router.call(call)).catch_unwind())
+                .await;
+        let result = result.unwrap_or_else(|_panic| {
+            tracing::error!(tool = %name, "tool panicked");
+            Err(McpError::internal_error(
+                format!("tool {name} failed unexpectedly; the server is still running, try again"),
+                None,
+            ))
+        });
         if let Some(audit) = &self.inner.audit {
             let outcome = match &result {
                 Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => "error",
                 Ok(_) => "ok",
                 Err(_) => "protocol_error",
             };
-            audit.record(AuditRecord::new(&name, arguments.as_ref(), outcome, started.elapsed()));
+            audit.record(AuditRecord::new(
+                &name,
+                arguments.as_ref(),
+                outcome,
+                upstream_status,
+                started.elapsed(),
+            ));
         }
         result
     }

@@ -54,6 +54,23 @@ impl Server {
         Self { child, stdin, stdout, stderr, lines: Vec::new(), next_id: 1 }
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Peak resident memory of the child so far, in KiB (Linux).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid().unwrap_or(0))).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Spawn and complete the `initialize` handshake; returns the server and its
     /// `initialize` result.
     pub async fn start(env: &[(&str, &str)]) -> (Self, Value) {

@@ -5,6 +5,8 @@ mod common;
 
 mod cli;
 mod examples;
+mod fault_server;
+mod faults;
 mod protocol;
 mod readme;
 mod schemas;
