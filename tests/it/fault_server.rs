@@ -43,7 +43,7 @@ pub enum Fault {
 pub struct FaultServer {
     pub url: String,
     fault: Arc<Mutex<Fault>>,
-    requests: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<(std::time::Instant, String)>>>,
 }
 
 impl FaultServer {
@@ -103,14 +103,19 @@ impl FaultServer {
 
     /// Every request head received so far (request line and headers).
     pub fn requests(&self) -> Vec<String> {
-        self.requests.lock().expect("lock").clone()
+        self.requests.lock().expect("lock").iter().map(|(_, head)| head.clone()).collect()
+    }
+
+    /// When each request arrived.
+    pub fn arrivals(&self) -> Vec<std::time::Instant> {
+        self.requests.lock().expect("lock").iter().map(|(at, _)| *at).collect()
     }
 }
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     fault: Arc<Mutex<Fault>>,
-    requests: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<(std::time::Instant, String)>>>,
     base: String,
 ) {
     let mut head = Vec::new();
@@ -134,7 +139,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         let mut body = vec![0u8; length.min(1 << 20)];
         let _ = stream.read_exact(&mut body).await;
     }
-    requests.lock().expect("lock").push(head.clone());
+    requests.lock().expect("lock").push((std::time::Instant::now(), head.clone()));
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let fault = fault.lock().expect("lock").clone();
     let simple = |status: u16, ctype: &str, body: &str, extra: &str| {

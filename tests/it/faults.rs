@@ -230,3 +230,67 @@ async fn tls_faults_untrusted_certificate_and_downgrade_redirect() {
     }
     assert!(plain.requests().is_empty(), "the credential went over plain http");
 }
+
+/// Send `n` calls of `tool` at once and wait for every answer.
+async fn burst(server: &mut Server, tool: &str, n: i64) -> Vec<serde_json::Value> {
+    for id in 0..n {
+        let line = json!({"jsonrpc": "2.0", "id": 1000 + id, "method": "tools/call",
+                          "params": {"name": tool, "arguments": {}}});
+        server.send_raw(&line.to_string()).await;
+    }
+    let mut answers = Vec::new();
+    while answers.len() < usize::try_from(n).unwrap_or_default() {
+        let message = server.read_message().await.expect("answer");
+        if message["id"].as_i64().is_some_and(|id| id >= 1000) {
+            answers.push(message);
+        }
+    }
+    answers
+}
+
+#[tokio::test]
+async fn the_token_bucket_spreads_a_burst() {
+    let tracker = &TRACKERS[0];
+    let upstream = FaultServer::start(Fault::Json(tracker.healthy.into())).await;
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_RATE_LIMIT", "5"),
+        (tracker.url_var, &upstream.url[..]),
+        (tracker.key_var, SECRET),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    let answers = burst(&mut server, tracker.tool, 30).await;
+    assert!(answers.iter().all(|a| a["result"]["isError"] == false));
+    server.finish().await;
+    // 5 requests/s with a bucket of 10: no one-second window may hold more than 10 + 5.
+    let arrivals = upstream.arrivals();
+    assert_eq!(arrivals.len(), 30);
+    for (i, start) in arrivals.iter().enumerate() {
+        let in_window =
+            arrivals[i..].iter().filter(|t| t.duration_since(*start) < Duration::from_secs(1)).count();
+        assert!(in_window <= 15, "{in_window} requests within one second at a limit of 5/s");
+    }
+}
+
+#[tokio::test]
+async fn a_429_storm_does_not_become_a_retry_storm() {
+    let tracker = &TRACKERS[0];
+    let upstream = FaultServer::start(Fault::RetryAfterSeconds(1)).await;
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_RATE_LIMIT", "1000"),
+        (tracker.url_var, &upstream.url[..]),
+        (tracker.key_var, SECRET),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    let answers = burst(&mut server, tracker.tool, 20).await;
+    assert!(answers.iter().all(|a| a["result"]["isError"] == true));
+    let sent = upstream.requests().len();
+    assert!(sent <= 20 * 3, "{sent} requests for 20 calls: retries must stay within 3 attempts per call");
+    // A Retry-After beyond the budget is never retried.
+    upstream.set(Fault::RetryAfterSeconds(3600));
+    let before = upstream.requests().len();
+    burst(&mut server, tracker.tool, 20).await;
+    assert_eq!(upstream.requests().len() - before, 20, "one request per call under a long Retry-After");
+    server.finish().await;
+}

@@ -136,3 +136,117 @@ async fn allow_and_deny_globs_filter_tools() {
     assert!(names.iter().all(|n| n.starts_with("redmine_")), "{names:?}");
     server.finish().await;
 }
+
+/// A Redmine fake whose whoami answers after `delay`.
+async fn slow_redmine(delay: std::time::Duration) -> wiremock::MockServer {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(
+                    json!({"user": {"id": 1, "login": "admin", "firstname": "A", "lastname": "B"}}),
+                )
+                .set_delay(delay),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_request_before_initialize_gets_an_error_and_initialize_still_works() {
+    let mut server = Server::spawn(ALL_TRACKERS);
+    server.send_raw(r#"{"jsonrpc":"2.0","id":"early","method":"tools/list","params":{}}"#).await;
+    let answer = server.wait_for(&json!("early")).await;
+    assert!(answer["error"]["code"].is_i64(), "{answer}");
+    server.initialize().await;
+    assert!(!server.tool_names().await.is_empty());
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn a_multi_megabyte_line_is_answered_and_the_server_keeps_serving() {
+    let (mut server, _) = Server::start(ALL_TRACKERS).await;
+    let huge = "x".repeat(6 * 1024 * 1024);
+    let answer = server.call_raw("redmine_whoami", json!({"note": huge})).await;
+    assert!(answer.get("result").is_some() || answer.get("error").is_some(), "answered");
+    assert!(!server.tool_names().await.is_empty());
+    let (_, stdout, _) = server.finish().await;
+    assert!(stdout.len() < 64 * 1024, "the huge argument was not echoed back");
+}
+
+#[tokio::test]
+async fn duplicate_ids_and_a_flood_of_concurrent_calls_are_all_answered() {
+    let upstream = slow_redmine(std::time::Duration::from_millis(20)).await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_RATE_LIMIT", "100000"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", "flood-key-1234"),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    for _ in 0..2 {
+        server
+            .send_raw(r#"{"jsonrpc":"2.0","id":"dup","method":"tools/call","params":{"name":"redmine_whoami","arguments":{}}}"#)
+            .await;
+    }
+    for id in 0..200 {
+        let line = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                          "params": {"name": "redmine_whoami", "arguments": {}}});
+        server.send_raw(&line.to_string()).await;
+    }
+    let mut pending: std::collections::HashSet<i64> = (0..200).collect();
+    let mut duplicates = 0;
+    while !pending.is_empty() {
+        let message = server.read_message().await.expect("answers");
+        match message["id"].as_i64() {
+            Some(id) => {
+                assert_eq!(message["result"]["isError"], false, "{message}");
+                pending.remove(&id);
+            }
+            None if message["id"] == "dup" => duplicates += 1,
+            None => {}
+        }
+    }
+    assert!(!server.tool_names().await.is_empty());
+    let (ok, _, stderr) = server.finish().await;
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(duplicates <= 2);
+}
+
+#[tokio::test]
+async fn a_cancelled_call_is_not_answered_and_the_next_one_is() {
+    let upstream = slow_redmine(std::time::Duration::from_secs(2)).await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", "cancel-key-1234"),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    server
+        .send_raw(r#"{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"redmine_whoami","arguments":{}}}"#)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.notify("notifications/cancelled", json!({"requestId": "slow", "reason": "user cancelled"})).await;
+    assert!(!server.tool_names().await.is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let (_, stdout, _) = server.finish().await;
+    assert!(!stdout.contains(r#""id":"slow""#), "a cancelled call was answered: {stdout}");
+}
+
+#[tokio::test]
+async fn eof_in_the_middle_of_a_request_exits_cleanly() {
+    let (mut server, _) = Server::start(ALL_TRACKERS).await;
+    server.send_raw(r#"{"jsonrpc":"2.0","id":9,"method":"tools/li"#).await;
+    let (ok, stdout, stderr) = server.finish().await;
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for line in stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("stdout is JSON only");
+    }
+}
