@@ -17,6 +17,9 @@ pub mod redmine;
 pub mod render;
 pub mod server;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 pub use config::Config;
 pub use error::{Error, Result};
 pub use server::TrackerServer;
