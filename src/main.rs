@@ -194,6 +194,9 @@ async fn serve(config: &Config) -> ExitCode {
         Err(code) => return code,
     };
     tracing::info!(tools = server.tools().len(), writes = config.enable_writes, "serving on stdio");
+    if config.verify_on_start {
+        server.verify_in_background();
+    }
     // `serve` waits for `initialize` (or a 2026-07-28 `server/discover`), then runs the loop.
     let service = match server.serve(stdio()).await {
         Ok(service) => service,

@@ -38,6 +38,8 @@ struct Inner {
     bitbucket: Option<BitbucketApi>,
     audit: Option<AuditLog>,
     instructions: String,
+    /// Who the server acts as on each tracker, filled in by [`TrackerServer::verify_in_background`].
+    identities: std::sync::Mutex<Vec<(&'static str, String)>>,
 }
 
 impl TrackerServer {
@@ -65,7 +67,17 @@ impl TrackerServer {
         }
         let audit = config.audit_log.as_deref().map(AuditLog::open).transpose()?;
         let instructions = instructions(config, &tool_router);
-        Ok(Self { inner: Arc::new(Inner { bugzilla, redmine, bitbucket, audit, instructions }), tool_router })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                bugzilla,
+                redmine,
+                bitbucket,
+                audit,
+                instructions,
+                identities: std::sync::Mutex::default(),
+            }),
+            tool_router,
+        })
     }
 
     /// Every tool of the configured trackers, before policy.
@@ -89,10 +101,42 @@ impl TrackerServer {
         self.tool_router.list_all()
     }
 
-    /// The instructions sent at `initialize`.
+    /// The instructions sent at `initialize`: the static part, plus who the server acts as on
+    /// each tracker whose credential check has already finished.
     #[must_use]
-    pub fn instructions(&self) -> &str {
-        &self.inner.instructions
+    pub fn instructions(&self) -> String {
+        let mut text = self.inner.instructions.clone();
+        if let Ok(identities) = self.inner.identities.lock() {
+            for (tracker, who) in identities.iter() {
+                text.push_str(&format!(" {tracker}: {who}"));
+            }
+        }
+        text
+    }
+
+    /// Check every tracker's credential without delaying `initialize`: the outcome goes to the
+    /// log (loudly when it fails or the tracker treats the key as anonymous) and into the
+    /// instructions of later sessions' `initialize`.
+    pub fn verify_in_background(&self) {
+        let server = self.clone();
+        tokio::spawn(async move {
+            for (tracker, outcome) in server.check().await {
+                match outcome {
+                    Ok(who) => {
+                        tracing::info!(tracker, "credential verified: {who}");
+                        if let Ok(mut identities) = server.inner.identities.lock() {
+                            identities.push((tracker, who));
+                        }
+                    }
+                    Err(error) => tracing::warn!(
+                        tracker,
+                        "CREDENTIAL CHECK FAILED: {}. The {tracker} tools will fail until this is fixed; \
+                         `tracker-mcp check` shows the details",
+                        error.client_message()
+                    ),
+                }
+            }
+        });
     }
 
     pub(crate) fn bugzilla(&self) -> Result<&BugzillaApi> {
@@ -162,7 +206,7 @@ impl ServerHandler for TrackerServer {
                 Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
                     .with_title("tracker-mcp: Bugzilla, Redmine and Bitbucket"),
             )
-            .with_instructions(self.inner.instructions.clone())
+            .with_instructions(self.instructions())
     }
 
     /// Every call passes here: a panicking tool becomes a `-32603` answer instead of a request

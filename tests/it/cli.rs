@@ -115,3 +115,21 @@ async fn an_allow_list_that_matches_nothing_is_an_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("jira_*") && stderr.contains("matches no tool"), "{stderr}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_dotenv_readable_by_others_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("tracker-mcp-perm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("loose.env");
+    std::fs::write(&file, "REDMINE_URL=https://r.test\nREDMINE_API_KEY=perm-key-1234\n").expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (code, _, stderr) = run(&["--env-file", file.to_str().expect("utf-8"), "tools"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("readable by other users") && stderr.contains("chmod 600"), "{stderr}");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let (_, _, stderr) = run(&["--env-file", file.to_str().expect("utf-8"), "tools"], &[]).await;
+    assert!(!stderr.contains("readable by other users"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -14,7 +14,13 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 /// The binary under test.
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tracker-mcp"));
-    command.env_clear().env("RUST_LOG", "info").current_dir(std::env::temp_dir());
+    // Start-up verification makes requests of its own; tests that count requests must not see
+    // them, so it is off unless a test turns it on.
+    command
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("TRACKER_MCP_VERIFY_ON_START", "false")
+        .current_dir(std::env::temp_dir());
     command
 }
 

@@ -250,3 +250,39 @@ async fn eof_in_the_middle_of_a_request_exits_cleanly() {
         serde_json::from_str::<serde_json::Value>(line).expect("stdout is JSON only");
     }
 }
+
+#[tokio::test]
+async fn credentials_are_verified_in_the_background_at_start() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let upstream = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {
+            "id": 5, "login": "jsmith", "firstname": "John", "lastname": "Smith"}})))
+        .mount(&upstream)
+        .await;
+    Mock::given(path("/2.0/user")).respond_with(ResponseTemplate::new(401)).mount(&upstream).await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_VERIFY_ON_START", "true"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", "verify-key-1234"),
+        ("BITBUCKET_URL", &uri[..]),
+        ("BITBUCKET_FLAVOR", "cloud"),
+        ("BITBUCKET_TOKEN", "bad-token-1234"),
+    ];
+    let (server, _) = Server::start(&env).await;
+    // Let the background check finish, then stop.
+    for _ in 0..100 {
+        if upstream.received_requests().await.unwrap_or_default().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (_, _, stderr) = server.finish().await;
+    assert!(stderr.contains("credential verified: Acting as John Smith"), "{stderr}");
+    assert!(stderr.contains("CREDENTIAL CHECK FAILED") && stderr.contains("bitbucket"), "{stderr}");
+    assert!(!stderr.contains("bad-token-1234"));
+}
