@@ -6,8 +6,10 @@ pub mod render;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::JsonObject;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -40,8 +42,34 @@ impl JsonSchema for NameOrId {
         true
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": ["string", "integer"]})
+        schemars::json_schema!({"type": "string"})
     }
+}
+
+/// The input schema of a tool, made compact for the model's context: no `$schema`, no
+/// `format`, no `null` in optional fields' types, no `default: false`.
+fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    let raw = rmcp::handler::server::common::schema_for_input::<T>()
+        .unwrap_or_else(|e| panic!("invalid input schema for {}: {e}", std::any::type_name::<T>()));
+    let mut object = raw.as_ref().clone();
+    object.remove("$schema");
+    if let Some(Value::Object(properties)) = object.get_mut("properties") {
+        for spec in properties.values_mut() {
+            let Value::Object(spec) = spec else { continue };
+            spec.remove("format");
+            if spec.get("default") == Some(&Value::Bool(false)) || spec.get("default") == Some(&Value::Null) {
+                spec.remove("default");
+            }
+            if let Some(Value::Array(types)) = spec.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    spec.insert("type".into(), only);
+                }
+            }
+        }
+    }
+    Arc::new(object)
 }
 
 impl NameOrId {
@@ -53,61 +81,57 @@ impl NameOrId {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PageParams {
-    /// Items per page, 1-100 (default 20).
+    /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ProjectParams {
-    /// Project identifier (e.g. `alpha`) or numeric id.
+    /// Project identifier or id.
     pub project: NameOrId,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ProjectPageParams {
-    /// Project identifier (e.g. `alpha`) or numeric id.
+    /// Project identifier or id.
     pub project: NameOrId,
-    /// Items per page, 1-100 (default 20).
+    /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchIssuesParams {
-    /// Project identifier or id (includes subprojects).
+    /// Project identifier or id.
     pub project: Option<NameOrId>,
-    /// `open` (default), `closed`, `*` (all), or a status name or id.
+    /// `open` (default), `closed`, `*`, or a status.
     pub status: Option<NameOrId>,
-    /// Tracker name or id, e.g. `Bug`.
+    /// Tracker name or id.
     pub tracker: Option<NameOrId>,
-    /// `me`, `none`, a user id, login or name.
+    /// `me`, `none`, user id, login or name.
     pub assignee: Option<NameOrId>,
-    /// `me`, a user id, login or name.
+    /// `me`, user id, login or name.
     pub author: Option<NameOrId>,
     /// Priority name or id.
     pub priority: Option<NameOrId>,
-    /// Target version name (needs `project`) or id.
+    /// Version name (with `project`) or id.
     pub version: Option<NameOrId>,
-    /// Parent issue id: its direct subtasks.
+    /// Parent issue id.
     pub parent: Option<i64>,
-    /// Text the subject contains.
+    /// Text in the subject.
     pub subject: Option<String>,
-    /// Created on or after, YYYY-MM-DD.
-    pub created_from: Option<String>,
-    /// Created on or before, YYYY-MM-DD.
-    pub created_to: Option<String>,
-    /// Updated on or after, YYYY-MM-DD.
-    pub updated_from: Option<String>,
-    /// Updated on or before, YYYY-MM-DD.
-    pub updated_to: Option<String>,
-    /// e.g. `updated_on:desc` or `priority:desc,id` (default `id:desc`).
+    /// Created in `FROM..TO` (YYYY-MM-DD; one side may be empty).
+    pub created: Option<String>,
+    /// Updated in `FROM..TO`.
+    pub updated: Option<String>,
+    /// e.g. `updated_on:desc,id` (default `id:desc`).
     pub sort: Option<String>,
-    /// Items per page, 1-100 (default 20).
+    /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
@@ -115,11 +139,11 @@ pub struct SearchIssuesParams {
 pub struct GetIssueParams {
     /// Issue id.
     pub id: i64,
-    /// Character offset into the description (or the note of `journal_id`), to read a cut text on.
+    /// Where to resume a cut description or note.
     pub text_offset: Option<i64>,
-    /// History entries to skip (25 shown per call).
+    /// History entries to skip (25 per call).
     pub journal_offset: Option<i64>,
-    /// Show only this journal (history entry), with its whole note.
+    /// Show only this history entry, in full.
     pub journal_id: Option<i64>,
 }
 
@@ -127,9 +151,9 @@ pub struct GetIssueParams {
 pub struct SearchParams {
     /// Words to search for.
     pub query: String,
-    /// Restrict to a project (identifier or id) and its subprojects.
+    /// Project identifier or id.
     pub project: Option<NameOrId>,
-    /// Comma-separated kinds: issues, wiki_pages, news, documents, changesets, messages, projects (default all).
+    /// Comma-separated: issues, wiki_pages, news, documents, changesets, messages, projects.
     pub types: Option<String>,
     /// Match titles only.
     #[serde(default)]
@@ -137,9 +161,9 @@ pub struct SearchParams {
     /// Open issues only.
     #[serde(default)]
     pub open_issues: bool,
-    /// Items per page, 1-100 (default 20).
+    /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
@@ -149,15 +173,15 @@ pub struct TimeEntriesParams {
     pub project: Option<NameOrId>,
     /// Issue id.
     pub issue: Option<i64>,
-    /// `me`, a user id, login or name.
+    /// `me`, user id, login or name.
     pub user: Option<NameOrId>,
-    /// Spent on or after, YYYY-MM-DD.
+    /// From YYYY-MM-DD.
     pub from: Option<String>,
-    /// Spent on or before, YYYY-MM-DD.
+    /// To YYYY-MM-DD.
     pub to: Option<String>,
-    /// Items per page, 1-100 (default 20).
+    /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
@@ -165,11 +189,11 @@ pub struct TimeEntriesParams {
 pub struct WikiPageParams {
     /// Project identifier or id.
     pub project: NameOrId,
-    /// Page title, e.g. `Wiki`.
+    /// Page title.
     pub title: String,
-    /// An older version number.
+    /// Older version number.
     pub version: Option<i64>,
-    /// Character offset, to read a cut page on.
+    /// Where to resume a cut text.
     pub text_offset: Option<i64>,
 }
 
@@ -177,7 +201,7 @@ pub struct WikiPageParams {
 pub struct AttachmentParams {
     /// Attachment id.
     pub id: i64,
-    /// Character offset, to read a cut text on.
+    /// Where to resume a cut text.
     pub text_offset: Option<i64>,
 }
 
@@ -186,33 +210,33 @@ pub struct AttachmentParams {
 pub struct IssueFields {
     /// Tracker name or id.
     pub tracker: Option<NameOrId>,
-    /// Subject (one line).
+    /// One line.
     pub subject: Option<String>,
-    /// Description (Redmine markup).
+    /// Redmine markup.
     pub description: Option<String>,
     /// Status name or id.
     pub status: Option<NameOrId>,
     /// Priority name or id.
     pub priority: Option<NameOrId>,
-    /// `me`, `none`, a user id, login or name.
+    /// `me`, `none`, user id, login or name.
     pub assignee: Option<NameOrId>,
     /// Issue category name or id.
     pub category: Option<NameOrId>,
-    /// Target version name or id; `none` clears it.
+    /// Version name or id, or `none`.
     pub version: Option<NameOrId>,
-    /// Parent issue id; 0 removes the parent.
+    /// Parent issue id, 0 for none.
     pub parent: Option<i64>,
-    /// YYYY-MM-DD; `none` clears it.
+    /// YYYY-MM-DD or `none`.
     pub start_date: Option<String>,
-    /// YYYY-MM-DD; `none` clears it.
+    /// YYYY-MM-DD or `none`.
     pub due_date: Option<String>,
-    /// Estimated hours.
+    /// Hours.
     pub estimated_hours: Option<f64>,
-    /// % done, 0-100.
+    /// 0-100.
     pub done_ratio: Option<i64>,
     /// Private issue.
     pub is_private: Option<bool>,
-    /// Custom field values by field name or id, e.g. {"Severity": "High"}; a list for multi-value fields.
+    /// By field name or id: {"Severity": "High"}.
     pub custom_fields: Option<BTreeMap<String, Value>>,
 }
 
@@ -222,7 +246,7 @@ pub struct CreateIssueParams {
     pub project: NameOrId,
     #[serde(flatten)]
     pub fields: IssueFields,
-    /// Validate and show the request without sending it.
+    /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -231,16 +255,16 @@ pub struct CreateIssueParams {
 pub struct UpdateIssueParams {
     /// Issue id.
     pub id: i64,
-    /// Move to this project (identifier or id).
+    /// Move to this project.
     pub project: Option<NameOrId>,
     #[serde(flatten)]
     pub fields: IssueFields,
-    /// A comment to add with the change.
+    /// Comment to add.
     pub notes: Option<String>,
     /// Make `notes` private.
     #[serde(default)]
     pub private_notes: bool,
-    /// Validate and show the request without sending it.
+    /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -249,31 +273,31 @@ pub struct UpdateIssueParams {
 pub struct AddNoteParams {
     /// Issue id.
     pub id: i64,
-    /// The comment (Redmine markup).
+    /// Comment (Redmine markup).
     pub notes: String,
-    /// Private note (visible only to roles allowed to see private notes).
+    /// Private note.
     #[serde(default)]
     pub private: bool,
-    /// Validate and show the request without sending it.
+    /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct LogTimeParams {
-    /// Issue id (or give `project`).
+    /// Issue id (or `project`).
     pub issue: Option<i64>,
-    /// Project identifier or id, when not on an issue.
+    /// Project identifier or id.
     pub project: Option<NameOrId>,
-    /// Hours spent, e.g. 1.5.
+    /// e.g. 1.5.
     pub hours: f64,
-    /// Activity name or id (default: Redmine's default activity).
+    /// Activity name or id.
     pub activity: Option<NameOrId>,
     /// YYYY-MM-DD (default today).
     pub spent_on: Option<String>,
-    /// Short comment (max 1024 characters).
+    /// Short comment.
     pub comments: Option<String>,
-    /// Validate and show the request without sending it.
+    /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -282,17 +306,17 @@ pub struct LogTimeParams {
 pub struct UpdateWikiParams {
     /// Project identifier or id.
     pub project: NameOrId,
-    /// Page title; a new title creates the page.
+    /// Page title (new: created).
     pub title: String,
-    /// The whole new page text (Redmine markup).
+    /// Whole new text (Redmine markup).
     pub text: String,
     /// Change comment.
     pub comments: Option<String>,
-    /// The version you read: refused if the page changed since.
+    /// Version you read (conflict check).
     pub version: Option<i64>,
     /// Parent page title.
     pub parent_title: Option<String>,
-    /// Validate and show the request without sending it.
+    /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -301,13 +325,13 @@ pub struct UpdateWikiParams {
 pub struct AddRelationParams {
     /// Issue id.
     pub id: i64,
-    /// The other issue's id.
+    /// Other issue id.
     pub to: i64,
-    /// relates, duplicates, duplicated, blocks, blocked, precedes, follows, copied_to or copied_from.
+    /// relates, duplicates, duplicated, blocks, blocked, precedes, follows, copied_to, copied_from.
     pub relation_type: String,
-    /// Days between the issues (precedes/follows only).
+    /// Days (precedes/follows).
     pub delay: Option<i64>,
-    /// Validate and show the request without sending it.
+    /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -334,6 +358,7 @@ impl TrackerServer {
     /// Projects visible to this API key: id, identifier, name, parent, public or private.
     #[tool(
         name = "redmine_list_projects",
+        input_schema = schema::<PageParams>(),
         annotations(
             title = "Redmine: list projects",
             read_only_hint = true,
@@ -349,6 +374,7 @@ impl TrackerServer {
     /// One project: trackers, issue categories, enabled modules, members with their roles.
     #[tool(
         name = "redmine_get_project",
+        input_schema = schema::<ProjectParams>(),
         annotations(
             title = "Redmine: get project",
             read_only_hint = true,
@@ -366,6 +392,7 @@ impl TrackerServer {
     /// `status` says otherwise.
     #[tool(
         name = "redmine_search_issues",
+        input_schema = schema::<SearchIssuesParams>(),
         annotations(
             title = "Redmine: search issues",
             read_only_hint = true,
@@ -382,6 +409,7 @@ impl TrackerServer {
     /// changes such as "Status: New -> In Progress"), relations, subtasks, watchers, attachments.
     #[tool(
         name = "redmine_get_issue",
+        input_schema = schema::<GetIssueParams>(),
         annotations(
             title = "Redmine: get issue",
             read_only_hint = true,
@@ -398,6 +426,7 @@ impl TrackerServer {
     /// forum messages; one line per hit with its type and id.
     #[tool(
         name = "redmine_search",
+        input_schema = schema::<SearchParams>(),
         annotations(
             title = "Redmine: full-text search",
             read_only_hint = true,
@@ -429,6 +458,7 @@ impl TrackerServer {
     /// Versions (milestones) of a project, including shared ones: status, due date.
     #[tool(
         name = "redmine_list_versions",
+        input_schema = schema::<ProjectPageParams>(),
         annotations(
             title = "Redmine: list versions",
             read_only_hint = true,
@@ -444,6 +474,7 @@ impl TrackerServer {
     /// Time entries, newest first, filtered by project, issue, user and date range.
     #[tool(
         name = "redmine_list_time_entries",
+        input_schema = schema::<TimeEntriesParams>(),
         annotations(
             title = "Redmine: list time entries",
             read_only_hint = true,
@@ -459,6 +490,7 @@ impl TrackerServer {
     /// A wiki page's text (latest or an older version), author and attachments.
     #[tool(
         name = "redmine_get_wiki_page",
+        input_schema = schema::<WikiPageParams>(),
         annotations(
             title = "Redmine: get wiki page",
             read_only_hint = true,
@@ -474,6 +506,7 @@ impl TrackerServer {
     /// Titles of a project's wiki pages with parent, version and update time.
     #[tool(
         name = "redmine_list_wiki_pages",
+        input_schema = schema::<ProjectPageParams>(),
         annotations(
             title = "Redmine: list wiki pages",
             read_only_hint = true,
@@ -489,6 +522,7 @@ impl TrackerServer {
     /// An attachment's metadata, and its content when it is text (up to 200 KB).
     #[tool(
         name = "redmine_get_attachment",
+        input_schema = schema::<AttachmentParams>(),
         annotations(
             title = "Redmine: get attachment",
             read_only_hint = true,
@@ -505,6 +539,7 @@ impl TrackerServer {
     /// version and custom fields.
     #[tool(
         name = "redmine_create_issue",
+        input_schema = schema::<CreateIssueParams>(),
         annotations(
             title = "Redmine: create issue",
             read_only_hint = false,
@@ -521,6 +556,7 @@ impl TrackerServer {
     /// with a comment. Reports fields Redmine did not apply (e.g. a disallowed status change).
     #[tool(
         name = "redmine_update_issue",
+        input_schema = schema::<UpdateIssueParams>(),
         annotations(
             title = "Redmine: update issue",
             read_only_hint = false,
@@ -536,6 +572,7 @@ impl TrackerServer {
     /// Add a comment to an issue, optionally a private note.
     #[tool(
         name = "redmine_add_note",
+        input_schema = schema::<AddNoteParams>(),
         annotations(
             title = "Redmine: add note",
             read_only_hint = false,
@@ -551,6 +588,7 @@ impl TrackerServer {
     /// Log time spent on an issue or a project.
     #[tool(
         name = "redmine_log_time",
+        input_schema = schema::<LogTimeParams>(),
         annotations(
             title = "Redmine: log time",
             read_only_hint = false,
@@ -566,6 +604,7 @@ impl TrackerServer {
     /// Create a wiki page or replace its text (a new version; older versions are kept).
     #[tool(
         name = "redmine_update_wiki_page",
+        input_schema = schema::<UpdateWikiParams>(),
         annotations(
             title = "Redmine: update wiki page",
             read_only_hint = false,
@@ -581,6 +620,7 @@ impl TrackerServer {
     /// Relate two issues (relates, duplicates, blocks, precedes, copied_to and their reverses).
     #[tool(
         name = "redmine_add_relation",
+        input_schema = schema::<AddRelationParams>(),
         annotations(
             title = "Redmine: add relation",
             read_only_hint = false,

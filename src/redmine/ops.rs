@@ -155,18 +155,22 @@ fn sort_arg(value: &str) -> Result<String> {
     Ok(parts.join(","))
 }
 
-/// A date range as Redmine's filter syntax: `><a|b`, `>=a`, `<=b`.
-fn date_range(from_arg: &str, from: Option<&str>, to_arg: &str, to: Option<&str>) -> Result<Option<String>> {
-    let from = from.map(|v| date_arg(from_arg, v)).transpose()?;
-    let to = to.map(|v| date_arg(to_arg, v)).transpose()?;
+/// `FROM..TO` (either side may be empty, or one date for that day) as Redmine's filter
+/// syntax: `><a|b`, `>=a`, `<=b`.
+fn date_range(arg: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    let (from, to) = value.split_once("..").unwrap_or((value, value));
+    let (from, to) = (from.trim(), to.trim());
+    let from = (!from.is_empty()).then(|| date_arg(arg, from)).transpose()?;
+    let to = (!to.is_empty()).then(|| date_arg(arg, to)).transpose()?;
     Ok(match (from, to) {
         (Some(a), Some(b)) if a > b => {
-            return Err(Error::invalid(from_arg, format!("{a} is after {to_arg} {b}")));
+            return Err(Error::invalid(arg, format!("{a} is after {b}; use FROM..TO")));
         }
-        (Some(a), Some(b)) => Some(format!("><{a}|{b}")),
-        (Some(a), None) => Some(format!(">={a}")),
-        (None, Some(b)) => Some(format!("<={b}")),
-        (None, None) => None,
+        (Some(a), Some(b)) => format!("><{a}|{b}"),
+        (Some(a), None) => format!(">={a}"),
+        (None, Some(b)) => format!("<={b}"),
+        (None, None) => return Err(Error::invalid(arg, "use FROM..TO, e.g. 2025-01-01..2025-01-31 or 2025-01-01..")),
     })
 }
 
@@ -227,17 +231,12 @@ pub async fn search_issues(api: &RedmineApi, p: SearchIssuesParams) -> Result<St
         request = request.query("subject", format!("~{}", s.trim()));
         scope.push(format!("subject contains {:?}", crate::render::one_line(s)));
     }
-    if let Some(range) =
-        date_range("created_from", p.created_from.as_deref(), "created_to", p.created_to.as_deref())?
-    {
-        scope.push(format!("created {range}"));
-        request = request.query("created_on", range);
-    }
-    if let Some(range) =
-        date_range("updated_from", p.updated_from.as_deref(), "updated_to", p.updated_to.as_deref())?
-    {
-        scope.push(format!("updated {range}"));
-        request = request.query("updated_on", range);
+    for (value, arg, key) in [(&p.created, "created", "created_on"), (&p.updated, "updated", "updated_on")] {
+        if let Some(v) = value {
+            let range = date_range(arg, v)?;
+            scope.push(format!("{arg} {}", v.trim()));
+            request = request.query(key, range);
+        }
     }
     if let Some(sort) = &p.sort {
         let sort = sort_arg(sort)?;
