@@ -220,7 +220,9 @@ impl RedmineApi {
     pub async fn enum_name(&self, which: Enum, id: &str) -> String {
         let Ok(id_num) = id.parse::<u64>() else { return id.to_owned() };
         match self.enumeration(which).await {
-            Ok(list) => list.iter().find(|e| e.id == id_num).map_or_else(|| format!("#{id}"), |e| e.name.clone()),
+            Ok(list) => {
+                list.iter().find(|e| e.id == id_num).map_or_else(|| format!("#{id}"), |e| e.name.clone())
+            }
             Err(_) => format!("#{id}"),
         }
     }
@@ -229,7 +231,7 @@ impl RedmineApi {
     pub async fn resolve(&self, which: Enum, arg: &str, value: &str) -> Result<u64> {
         let value = value.trim();
         if let Some(id) = numeric_id(value) {
-                return Ok(id);
+            return Ok(id);
         }
         let list = self.enumeration(which).await?;
         find_named(list, value).ok_or_else(|| {
@@ -293,7 +295,7 @@ impl RedmineApi {
             return Ok("me".into());
         }
         if let Some(id) = numeric_id(value) {
-                return Ok(id.to_string());
+            return Ok(id.to_string());
         }
         let key = value.to_lowercase();
         if let Some(id) = self.cached_user_id(&key) {
@@ -353,7 +355,9 @@ impl RedmineApi {
                         .map(|v| {
                             v["projects"]
                                 .as_array()
-                                .map(|a| a.iter().filter_map(|p| p["id"].as_u64()).map(|i| i.to_string()).collect())
+                                .map(|a| {
+                                    a.iter().filter_map(|p| p["id"].as_u64()).map(|i| i.to_string()).collect()
+                                })
                                 .unwrap_or_default()
                         })
                         .unwrap_or_default(),
@@ -386,10 +390,13 @@ impl RedmineApi {
     /// A version given as an id or a name (names need the project).
     pub async fn resolve_version(&self, arg: &str, value: &str, project: Option<&str>) -> Result<u64> {
         if let Some(id) = numeric_id(value) {
-                return Ok(id);
+            return Ok(id);
         }
         let Some(project) = project else {
-            return Err(Error::invalid(arg, "give the version's numeric id, or also give `project` to use its name"));
+            return Err(Error::invalid(
+                arg,
+                "give the version's numeric id, or also give `project` to use its name",
+            ));
         };
         let list = self
             .get(Request::get(["projects", project, "versions.json"]), &format!("project `{project}`"))
@@ -410,10 +417,13 @@ impl RedmineApi {
     /// An issue category given as an id or a name.
     pub async fn resolve_category(&self, arg: &str, value: &str, project: &str) -> Result<u64> {
         if let Some(id) = numeric_id(value) {
-                return Ok(id);
+            return Ok(id);
         }
         let list = self
-            .get(Request::get(["projects", project, "issue_categories.json"]), &format!("project `{project}`"))
+            .get(
+                Request::get(["projects", project, "issue_categories.json"]),
+                &format!("project `{project}`"),
+            )
             .await?;
         let categories = parse_list(&list, "issue_categories")?;
         find_named(&categories, value).ok_or_else(|| {
@@ -422,7 +432,11 @@ impl RedmineApi {
                 format!(
                     "project `{project}` has no issue category named {:?}; categories: {}",
                     crate::render::one_line(value),
-                    categories.iter().map(|v| format!("{} ({})", v.name, v.id)).collect::<Vec<_>>().join(", ")
+                    categories
+                        .iter()
+                        .map(|v| format!("{} ({})", v.name, v.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })
@@ -432,7 +446,7 @@ impl RedmineApi {
     /// custom fields) first, then in the definitions (administrators only).
     pub async fn resolve_custom_field(&self, name: &str, known: &[Named]) -> Result<u64> {
         if let Some(id) = numeric_id(name) {
-                return Ok(id);
+            return Ok(id);
         }
         if let Some(id) = find_named(known, name) {
             return Ok(id);
@@ -447,14 +461,21 @@ impl RedmineApi {
             ),
             other => other,
         })?;
-        let issue_fields: Vec<Named> =
-            defs.iter().filter(|d| d.customized_type.as_deref().is_none_or(|t| t == "issue")).cloned().collect();
+        let issue_fields: Vec<Named> = defs
+            .iter()
+            .filter(|d| d.customized_type.as_deref().is_none_or(|t| t == "issue"))
+            .cloned()
+            .collect();
         find_named(&issue_fields, name).ok_or_else(|| {
             Error::invalid(
                 "custom_fields",
                 format!(
                     "no issue custom field named {name:?}; known: {}",
-                    issue_fields.iter().map(|v| format!("{} ({})", v.name, v.id)).collect::<Vec<_>>().join(", ")
+                    issue_fields
+                        .iter()
+                        .map(|v| format!("{} ({})", v.name, v.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })
@@ -577,7 +598,9 @@ fn collect_users(value: &Value, out: &mut Vec<(u64, String)>, depth: usize) {
                 }
                 collect_users(v, out, depth + 1);
             }
-            if let (Some(id), Some(login)) = (map.get("id").and_then(Value::as_u64), map.get("login").and_then(Value::as_str)) {
+            if let (Some(id), Some(login)) =
+                (map.get("id").and_then(Value::as_u64), map.get("login").and_then(Value::as_str))
+            {
                 out.push((id, login.to_owned()));
             }
         }

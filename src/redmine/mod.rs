@@ -483,7 +483,10 @@ impl TrackerServer {
             open_world_hint = true
         )
     )]
-    async fn redmine_list_time_entries(&self, Parameters(p): Parameters<TimeEntriesParams>) -> Result<String> {
+    async fn redmine_list_time_entries(
+        &self,
+        Parameters(p): Parameters<TimeEntriesParams>,
+    ) -> Result<String> {
         ops::list_time_entries(self.redmine()?, p).await
     }
 

@@ -55,13 +55,17 @@ fn date_arg<'a>(arg: &str, value: &'a str) -> Result<&'a str> {
         && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && (1..=12).contains(&v[5..7].parse::<u32>().unwrap_or(0))
         && (1..=31).contains(&v[8..10].parse::<u32>().unwrap_or(0));
-    if ok { Ok(v) } else { Err(Error::invalid(arg, "must be a date in the form YYYY-MM-DD, e.g. 2025-01-31")) }
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::invalid(arg, "must be a date in the form YYYY-MM-DD, e.g. 2025-01-31"))
+    }
 }
 
 fn opt_offset(arg: &str, value: Option<i64>) -> Result<usize> {
-    params::offset(value).map_err(|_| Error::invalid(arg, "must be a whole number from 0 upwards")).map(|v| {
-        usize::try_from(v).unwrap_or(usize::MAX)
-    })
+    params::offset(value)
+        .map_err(|_| Error::invalid(arg, "must be a whole number from 0 upwards"))
+        .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
 }
 
 fn id_str(arg: &str, value: i64) -> Result<String> {
@@ -85,7 +89,10 @@ pub async fn list_projects(api: &RedmineApi, p: PageParams) -> Result<String> {
     let limit = params::limit(p.limit)?;
     let offset = params::offset(p.offset)?;
     let value = api
-        .get(Request::get(["projects.json"]).query("limit", limit).query("offset", offset), "the project list")
+        .get(
+            Request::get(["projects.json"]).query("limit", limit).query("offset", offset),
+            "the project list",
+        )
         .await?;
     Ok(render::projects(&value, offset, limit))
 }
@@ -170,7 +177,9 @@ fn date_range(arg: &str, value: &str) -> Result<String> {
         (Some(a), Some(b)) => format!("><{a}|{b}"),
         (Some(a), None) => format!(">={a}"),
         (None, Some(b)) => format!("<={b}"),
-        (None, None) => return Err(Error::invalid(arg, "use FROM..TO, e.g. 2025-01-01..2025-01-31 or 2025-01-01..")),
+        (None, None) => {
+            return Err(Error::invalid(arg, "use FROM..TO, e.g. 2025-01-01..2025-01-31 or 2025-01-01.."));
+        }
     })
 }
 
@@ -205,14 +214,18 @@ pub async fn search_issues(api: &RedmineApi, p: SearchIssuesParams) -> Result<St
             scope.push(format!("{arg} {}", api.enum_name(which, &id.to_string()).await));
         }
     }
-    for (value, arg, key) in [(&p.assignee, "assignee", "assigned_to_id"), (&p.author, "author", "author_id")] {
+    for (value, arg, key) in [(&p.assignee, "assignee", "assigned_to_id"), (&p.author, "author", "author_id")]
+    {
         if let Some(v) = value {
             let id = if arg == "assignee" && v.as_str().eq_ignore_ascii_case("none") {
                 "!*".to_owned()
             } else {
                 api.resolve_user(arg, v.as_str(), project.as_deref()).await?
             };
-            scope.push(format!("{arg} {}", if id == "!*" { "none".to_owned() } else { v.as_str().to_owned() }));
+            scope.push(format!(
+                "{arg} {}",
+                if id == "!*" { "none".to_owned() } else { v.as_str().to_owned() }
+            ));
             request = request.query(key, id);
         }
     }
@@ -257,7 +270,8 @@ pub async fn get_issue(api: &RedmineApi, p: GetIssueParams) -> Result<String> {
     let text_offset = opt_offset("text_offset", p.text_offset)?;
     let journal_offset = opt_offset("journal_offset", p.journal_offset)?;
     let journal_id = p.journal_id.map(|j| params::positive_id("journal_id", j)).transpose()?;
-    let value = fetch_issue(api, &id, "journals,attachments,relations,children,watchers,allowed_statuses").await?;
+    let value =
+        fetch_issue(api, &id, "journals,attachments,relations,children,watchers,allowed_statuses").await?;
     let names = detail_names(api, &value).await;
     if let Some(j) = journal_id {
         return render::one_journal(&value, j, text_offset, &names).ok_or_else(|| {
@@ -267,7 +281,11 @@ pub async fn get_issue(api: &RedmineApi, p: GetIssueParams) -> Result<String> {
             ))
         });
     }
-    Ok(render::issue(&value, &names, &IssueView { text_offset, journal_offset, journal_limit: JOURNALS_PER_PAGE }))
+    Ok(render::issue(
+        &value,
+        &names,
+        &IssueView { text_offset, journal_offset, journal_limit: JOURNALS_PER_PAGE },
+    ))
 }
 
 async fn fetch_issue(api: &RedmineApi, id: &str, include: &str) -> Result<Value> {
@@ -318,23 +336,32 @@ async fn detail_names(api: &RedmineApi, value: &Value) -> DetailNames {
             }
             "fixed_version_id" => {
                 if versions.is_none() {
-                    versions = Some(id_names(api, Request::get(["projects", &project, "versions.json"]), "versions").await);
+                    versions = Some(
+                        id_names(api, Request::get(["projects", &project, "versions.json"]), "versions")
+                            .await,
+                    );
                 }
                 lookup(versions.as_deref(), &id, "version")
             }
             "category_id" => {
                 if categories.is_none() {
                     categories = Some(
-                        id_names(api, Request::get(["projects", &project, "issue_categories.json"]), "issue_categories")
-                            .await,
+                        id_names(
+                            api,
+                            Request::get(["projects", &project, "issue_categories.json"]),
+                            "issue_categories",
+                        )
+                        .await,
                     );
                 }
                 lookup(categories.as_deref(), &id, "category")
             }
-            "project_id" => match api.get(Request::get(["projects", &format!("{id}.json")]), "a project").await {
-                Ok(p) => str_of(&p["project"], "name").to_owned(),
-                Err(_) => format!("project #{id}"),
-            },
+            "project_id" => {
+                match api.get(Request::get(["projects", &format!("{id}.json")]), "a project").await {
+                    Ok(p) => str_of(&p["project"], "name").to_owned(),
+                    Err(_) => format!("project #{id}"),
+                }
+            }
             _ => continue,
         };
         names.insert(format!("{field}:{id}"), name);
@@ -361,7 +388,8 @@ fn lookup(list: Option<&[(String, String)]>, id: &str, what: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Search, enumerations, versions, time, wiki, attachments
 
-const SEARCH_TYPES: &[&str] = &["issues", "wiki_pages", "news", "documents", "changesets", "messages", "projects"];
+const SEARCH_TYPES: &[&str] =
+    &["issues", "wiki_pages", "news", "documents", "changesets", "messages", "projects"];
 
 pub async fn search(api: &RedmineApi, p: SearchParams) -> Result<String> {
     let query = params::text("query", &p.query, 255)?;
@@ -378,7 +406,10 @@ pub async fn search(api: &RedmineApi, p: SearchParams) -> Result<String> {
     if let Some(types) = &p.types {
         for t in types.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             if !SEARCH_TYPES.contains(&t) {
-                return Err(Error::invalid("types", format!("unknown kind {t:?}; use {}", SEARCH_TYPES.join(", "))));
+                return Err(Error::invalid(
+                    "types",
+                    format!("unknown kind {t:?}; use {}", SEARCH_TYPES.join(", ")),
+                ));
             }
             request = request.query(t, 1);
         }
@@ -404,7 +435,8 @@ pub async fn list_enumerations(api: &RedmineApi) -> Result<String> {
     let trackers = api.enumeration(Enum::Tracker).await?;
     let _ = writeln!(out, "Trackers: {}", line(trackers, &|_| ""));
     let priorities = api.enumeration(Enum::Priority).await?;
-    let _ = writeln!(out, "Priorities: {}", line(priorities, &|e| if e.is_default { " (default)" } else { "" }));
+    let _ =
+        writeln!(out, "Priorities: {}", line(priorities, &|e| if e.is_default { " (default)" } else { "" }));
     let activities = api.enumeration(Enum::Activity).await?;
     let _ = writeln!(
         out,
@@ -440,7 +472,11 @@ pub async fn list_enumerations(api: &RedmineApi) -> Result<String> {
                     )
                 })
                 .collect();
-            let _ = write!(out, "Custom fields: {}", if shown.is_empty() { "none".into() } else { shown.join("; ") });
+            let _ = write!(
+                out,
+                "Custom fields: {}",
+                if shown.is_empty() { "none".into() } else { shown.join("; ") }
+            );
         }
         Err(Error::Forbidden(_)) => out.push_str(
             "Custom fields: definitions are visible to administrators only; redmine_get_issue shows an \
@@ -455,8 +491,9 @@ pub async fn list_versions(api: &RedmineApi, p: ProjectPageParams) -> Result<Str
     let project = project_arg(&p.project)?;
     let limit = params::limit(p.limit)? as usize;
     let offset = opt_offset("offset", p.offset)?;
-    let value =
-        api.get(Request::get(["projects", &project, "versions.json"]), &format!("project `{project}`")).await?;
+    let value = api
+        .get(Request::get(["projects", &project, "versions.json"]), &format!("project `{project}`"))
+        .await?;
     Ok(render::versions(&value, offset, limit))
 }
 
@@ -472,7 +509,8 @@ pub async fn list_time_entries(api: &RedmineApi, p: TimeEntriesParams) -> Result
         request = request.query("issue_id", id_str("issue", issue)?);
     }
     if let Some(user) = &p.user {
-        request = request.query("user_id", api.resolve_user("user", user.as_str(), project.as_deref()).await?);
+        request =
+            request.query("user_id", api.resolve_user("user", user.as_str(), project.as_deref()).await?);
     }
     let from = p.from.as_deref().map(|d| date_arg("from", d)).transpose()?;
     let to = p.to.as_deref().map(|d| date_arg("to", d)).transpose()?;
@@ -512,30 +550,79 @@ pub async fn list_wiki_pages(api: &RedmineApi, p: ProjectPageParams) -> Result<S
     let limit = params::limit(p.limit)? as usize;
     let offset = opt_offset("offset", p.offset)?;
     let value = api
-        .get(Request::get(["projects", &project, "wiki", "index.json"]), &format!("the wiki of project `{project}`"))
+        .get(
+            Request::get(["projects", &project, "wiki", "index.json"]),
+            &format!("the wiki of project `{project}`"),
+        )
         .await?;
     Ok(render::wiki_index(&value, &project, offset, limit))
 }
 
 const TEXT_EXTENSIONS: &[&str] = &[
-    "txt", "log", "md", "markdown", "textile", "rst", "csv", "tsv", "json", "xml", "yml", "yaml", "toml", "ini",
-    "cfg", "conf", "patch", "diff", "sql", "sh", "bash", "py", "rb", "rs", "go", "java", "kt", "c", "h", "cc",
-    "cpp", "hpp", "cs", "js", "ts", "jsx", "tsx", "css", "html", "htm", "php", "pl", "properties", "gradle",
-    "out", "err", "trace",
+    "txt",
+    "log",
+    "md",
+    "markdown",
+    "textile",
+    "rst",
+    "csv",
+    "tsv",
+    "json",
+    "xml",
+    "yml",
+    "yaml",
+    "toml",
+    "ini",
+    "cfg",
+    "conf",
+    "patch",
+    "diff",
+    "sql",
+    "sh",
+    "bash",
+    "py",
+    "rb",
+    "rs",
+    "go",
+    "java",
+    "kt",
+    "c",
+    "h",
+    "cc",
+    "cpp",
+    "hpp",
+    "cs",
+    "js",
+    "ts",
+    "jsx",
+    "tsx",
+    "css",
+    "html",
+    "htm",
+    "php",
+    "pl",
+    "properties",
+    "gradle",
+    "out",
+    "err",
+    "trace",
 ];
 
 fn looks_textual(content_type: &str, filename: &str) -> bool {
     let ct = content_type.to_ascii_lowercase();
     let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     ct.starts_with("text/")
-        || ["json", "xml", "yaml", "javascript", "x-sh", "x-patch", "x-diff", "sql", "toml"].iter().any(|t| ct.contains(t))
+        || ["json", "xml", "yaml", "javascript", "x-sh", "x-patch", "x-diff", "sql", "toml"]
+            .iter()
+            .any(|t| ct.contains(t))
         || TEXT_EXTENSIONS.contains(&ext.as_str())
 }
 
 pub async fn get_attachment(api: &RedmineApi, p: AttachmentParams) -> Result<String> {
     let id = id_str("id", p.id)?;
     let offset = opt_offset("text_offset", p.text_offset)?;
-    let value = api.get(Request::get(["attachments", &format!("{id}.json")]), &format!("attachment {id}")).await?;
+    let value =
+        api.get(Request::get(["attachments", &format!("{id}.json")]), &format!("attachment {id}")).await?;
     let a = &value["attachment"];
     let mut out = render::attachment_meta(a);
     let size = a["filesize"].as_u64().unwrap_or(0);
@@ -549,7 +636,10 @@ pub async fn get_attachment(api: &RedmineApi, p: AttachmentParams) -> Result<Str
         return Ok(out);
     }
     let response = api
-        .send(Request::get(["attachments", "download", &id]).accept("*/*"), Subject::read(&format!("attachment {id}")))
+        .send(
+            Request::get(["attachments", "download", &id]).accept("*/*"),
+            Subject::read(&format!("attachment {id}")),
+        )
         .await?;
     if response.body.contains(&0) || std::str::from_utf8(&response.body).is_err() {
         out.push_str("\nContent is not UTF-8 text: not shown.");
@@ -559,7 +649,10 @@ pub async fn get_attachment(api: &RedmineApi, p: AttachmentParams) -> Result<Str
         format!("read on with redmine_get_attachment id={id} text_offset={next}")
     });
     out.push('\n');
-    out.push_str(&crate::render::untrusted(&format!("attachment {id} {}", crate::render::one_line(filename)), &text));
+    out.push_str(&crate::render::untrusted(
+        &format!("attachment {id} {}", crate::render::one_line(filename)),
+        &text,
+    ));
     Ok(out)
 }
 
@@ -570,6 +663,40 @@ pub async fn get_attachment(api: &RedmineApi, p: AttachmentParams) -> Result<Str
 async fn me_id(api: &RedmineApi) -> Result<String> {
     let v = api.get(Request::get(["users", "current.json"]), "the current user").await?;
     v["user"]["id"].as_u64().map(|i| i.to_string()).ok_or_else(|| Error::bad_response(TRACKER, "no user id"))
+}
+
+/// The checks that need no request, done before any (so a bad argument never costs a call).
+fn precheck(f: &IssueFields) -> Result<()> {
+    if let Some(subject) = &f.subject {
+        let s = params::text("subject", subject, 1000)?;
+        if s.chars().count() > SUBJECT_MAX || s.contains(['\n', '\r']) {
+            return Err(Error::invalid("subject", "must be one line of at most 255 characters"));
+        }
+    }
+    if let Some(d) = &f.description
+        && (d.len() > TEXT_MAX || d.contains('\0'))
+    {
+        return Err(Error::invalid("description", format!("must be at most {TEXT_MAX} bytes, without NUL")));
+    }
+    if let Some(parent) = f.parent
+        && parent != 0
+    {
+        params::positive_id("parent", parent)?;
+    }
+    for (value, arg) in [(&f.start_date, "start_date"), (&f.due_date, "due_date")] {
+        if let Some(v) = value
+            && !v.trim().eq_ignore_ascii_case("none")
+        {
+            date_arg(arg, v)?;
+        }
+    }
+    if f.estimated_hours.is_some_and(|h| !(0.0..=100_000.0).contains(&h)) {
+        return Err(Error::invalid("estimated_hours", "must be from 0 to 100000"));
+    }
+    if f.done_ratio.is_some_and(|r| !(0..=100).contains(&r)) {
+        return Err(Error::invalid("done_ratio", "must be from 0 to 100"));
+    }
+    Ok(())
 }
 
 /// The `issue` object of a create or update, names resolved to ids.
@@ -589,7 +716,10 @@ async fn issue_body(
     }
     if let Some(d) = &f.description {
         if d.len() > TEXT_MAX || d.contains('\0') {
-            return Err(Error::invalid("description", format!("must be at most {TEXT_MAX} bytes, without NUL")));
+            return Err(Error::invalid(
+                "description",
+                format!("must be at most {TEXT_MAX} bytes, without NUL"),
+            ));
         }
         body.insert("description".into(), json!(d));
     }
@@ -608,7 +738,10 @@ async fn issue_body(
             v if v.eq_ignore_ascii_case("me") => me_id(api).await?,
             v => api.resolve_user("assignee", v, project).await?,
         };
-        body.insert("assigned_to_id".into(), if id.is_empty() { json!("") } else { json!(id.parse::<u64>().unwrap_or(0)) });
+        body.insert(
+            "assigned_to_id".into(),
+            if id.is_empty() { json!("") } else { json!(id.parse::<u64>().unwrap_or(0)) },
+        );
     }
     if let Some(c) = &f.category {
         let id = if c.as_str().eq_ignore_ascii_case("none") {
@@ -630,7 +763,10 @@ async fn issue_body(
         body.insert("fixed_version_id".into(), id);
     }
     if let Some(parent) = f.parent {
-        body.insert("parent_issue_id".into(), if parent == 0 { json!("") } else { json!(params::positive_id("parent", parent)?) });
+        body.insert(
+            "parent_issue_id".into(),
+            if parent == 0 { json!("") } else { json!(params::positive_id("parent", parent)?) },
+        );
     }
     for (value, arg) in [(&f.start_date, "start_date"), (&f.due_date, "due_date")] {
         if let Some(v) = value {
@@ -662,7 +798,10 @@ async fn issue_body(
                 Value::Bool(b) => json!(if *b { "1" } else { "0" }),
                 Value::Null => json!(""),
                 Value::Object(_) => {
-                    return Err(Error::invalid("custom_fields", format!("value of {name:?} must be text or a list")));
+                    return Err(Error::invalid(
+                        "custom_fields",
+                        format!("value of {name:?} must be text or a list"),
+                    ));
                 }
             };
             let id = api.resolve_custom_field(name, known_fields).await?;
@@ -675,14 +814,17 @@ async fn issue_body(
 
 /// A project's numeric id (and a clear error when it is not visible).
 async fn project_id(api: &RedmineApi, project: &str) -> Result<u64> {
-    let v = api.get(Request::get(["projects", &format!("{project}.json")]), &format!("project `{project}`")).await?;
+    let v = api
+        .get(Request::get(["projects", &format!("{project}.json")]), &format!("project `{project}`"))
+        .await?;
     v["project"]["id"].as_u64().ok_or_else(|| Error::bad_response(TRACKER, "project without id"))
 }
 
 /// Custom fields used by a project's issues (names and ids), for keys that cannot read the
 /// definitions; fetched only when a custom field is given by name.
 async fn project_custom_fields(api: &RedmineApi, project: u64, fields: &IssueFields) -> Vec<Named> {
-    let by_name = fields.custom_fields.as_ref().is_some_and(|c| c.keys().any(|k| k.trim().parse::<u64>().is_err()));
+    let by_name =
+        fields.custom_fields.as_ref().is_some_and(|c| c.keys().any(|k| k.trim().parse::<u64>().is_err()));
     if !by_name {
         return Vec::new();
     }
@@ -705,6 +847,7 @@ async fn project_custom_fields(api: &RedmineApi, project: u64, fields: &IssueFie
 
 pub async fn create_issue(api: &RedmineApi, p: CreateIssueParams) -> Result<String> {
     let project = project_arg(&p.project)?;
+    precheck(&p.fields)?;
     if p.fields.subject.is_none() {
         return Err(Error::invalid("subject", "is required to create an issue"));
     }
@@ -720,12 +863,20 @@ pub async fn create_issue(api: &RedmineApi, p: CreateIssueParams) -> Result<Stri
     let created = api.send(request, Subject::write(&format!("issues in project `{project}`"))).await?;
     let created: Value = created.json(TRACKER)?;
     let i = &created["issue"];
-    Ok(format!("Created issue {}\n(redmine_get_issue id={} shows it in full)", render::issue_line(i), i["id"]))
+    Ok(format!(
+        "Created issue {}\n(redmine_get_issue id={} shows it in full)",
+        render::issue_line(i),
+        i["id"]
+    ))
 }
 
 /// Fields whose value Redmine may silently drop; checked after an update.
 const CHECKED: &[(&str, &str, &str)] = &[
-    ("status_id", "status", "status (this user's role may not make that transition; see \"Statuses this user may set\" in redmine_get_issue)"),
+    (
+        "status_id",
+        "status",
+        "status (this user's role may not make that transition; see \"Statuses this user may set\" in redmine_get_issue)",
+    ),
     ("tracker_id", "tracker", "tracker"),
     ("priority_id", "priority", "priority"),
     ("assigned_to_id", "assigned_to", "assignee"),
@@ -735,14 +886,19 @@ const CHECKED: &[(&str, &str, &str)] = &[
 
 pub async fn update_issue(api: &RedmineApi, p: UpdateIssueParams) -> Result<String> {
     let id = id_str("id", p.id)?;
+    precheck(&p.fields)?;
+    let target_project = opt_project(p.project.as_ref())?;
+    if let Some(notes) = &p.notes {
+        params::text("notes", notes, TEXT_MAX)?;
+    }
     let before = fetch_issue(api, &id, "").await?;
     let project_now = before["issue"]["project"]["id"].to_string();
     let known: Vec<Named> = before["issue"]["custom_fields"]
         .as_array()
         .map(|a| a.iter().filter_map(|c| serde_json::from_value(c.clone()).ok()).collect())
         .unwrap_or_default();
-    let target_project = opt_project(p.project.as_ref())?;
-    let mut body = issue_body(api, &p.fields, Some(target_project.as_deref().unwrap_or(&project_now)), &known).await?;
+    let mut body =
+        issue_body(api, &p.fields, Some(target_project.as_deref().unwrap_or(&project_now)), &known).await?;
     if let Some(project) = &target_project {
         body.insert("project_id".into(), json!(project_id(api, project).await?));
     }
@@ -785,7 +941,8 @@ pub async fn update_issue(api: &RedmineApi, p: UpdateIssueParams) -> Result<Stri
         dropped.push("done_ratio (Redmine may compute % done from the status or subtasks)");
     }
     if !dropped.is_empty() {
-        let _ = write!(out, "\nWarning: Redmine accepted the request but did not apply: {}.", dropped.join("; "));
+        let _ =
+            write!(out, "\nWarning: Redmine accepted the request but did not apply: {}.", dropped.join("; "));
     }
     Ok(out)
 }
@@ -808,7 +965,9 @@ pub async fn add_note(api: &RedmineApi, p: AddNoteParams) -> Result<String> {
     let want = crate::render::normalize_newlines(notes);
     let journal = after["issue"]["journals"]
         .as_array()
-        .and_then(|js| js.iter().rev().find(|j| crate::render::normalize_newlines(str_of(j, "notes")) == want))
+        .and_then(|js| {
+            js.iter().rev().find(|j| crate::render::normalize_newlines(str_of(j, "notes")) == want)
+        })
         .map(|j| j["id"].to_string());
     Ok(format!(
         "Added a {}note to issue #{id}{}.",
@@ -853,7 +1012,8 @@ pub async fn log_time(api: &RedmineApi, p: LogTimeParams) -> Result<String> {
     if p.dry_run {
         return dry_run(api, &request, &body);
     }
-    let created: Value = api.send(request, Subject::write(&format!("time entries of {target}"))).await?.json(TRACKER)?;
+    let created: Value =
+        api.send(request, Subject::write(&format!("time entries of {target}"))).await?.json(TRACKER)?;
     let t = &created["time_entry"];
     Ok(format!(
         "Logged time entry {}: {}h {} on {} by {} — {}{}",
@@ -907,8 +1067,17 @@ pub async fn update_wiki_page(api: &RedmineApi, p: UpdateWikiParams) -> Result<S
     ))
 }
 
-const RELATION_TYPES: &[&str] =
-    &["relates", "duplicates", "duplicated", "blocks", "blocked", "precedes", "follows", "copied_to", "copied_from"];
+const RELATION_TYPES: &[&str] = &[
+    "relates",
+    "duplicates",
+    "duplicated",
+    "blocks",
+    "blocked",
+    "precedes",
+    "follows",
+    "copied_to",
+    "copied_from",
+];
 
 pub async fn add_relation(api: &RedmineApi, p: AddRelationParams) -> Result<String> {
     let id = params::positive_id("id", p.id)?;
@@ -937,7 +1106,8 @@ pub async fn add_relation(api: &RedmineApi, p: AddRelationParams) -> Result<Stri
     if p.dry_run {
         return dry_run(api, &request, &body);
     }
-    let created: Value = api.send(request, Subject::write(&format!("the relations of issue {id}"))).await?.json(TRACKER)?;
+    let created: Value =
+        api.send(request, Subject::write(&format!("the relations of issue {id}"))).await?.json(TRACKER)?;
     let r = &created["relation"];
     Ok(format!(
         "Added relation {}: #{} {} #{}{}",
@@ -948,4 +1118,3 @@ pub async fn add_relation(api: &RedmineApi, p: AddRelationParams) -> Result<Stri
         r["delay"].as_i64().map(|d| format!(" (delay {d} days)")).unwrap_or_default()
     ))
 }
-

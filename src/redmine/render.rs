@@ -105,18 +105,27 @@ pub fn project(value: &Value, members: Option<&Value>) -> String {
     if let Some(parent) = p.get("parent") {
         let _ = writeln!(out, "Parent: {} ({})", str_of(parent, "name"), parent["id"]);
     }
-    let _ = writeln!(out, "Created {}, updated {}", when(str_of(p, "created_on")), when(str_of(p, "updated_on")));
+    let _ =
+        writeln!(out, "Created {}, updated {}", when(str_of(p, "created_on")), when(str_of(p, "updated_on")));
     let list = |key: &str| -> String {
         p[key]
             .as_array()
-            .map(|a| a.iter().map(|e| format!("{} ({})", str_of(e, "name"), e["id"])).collect::<Vec<_>>().join(", "))
+            .map(|a| {
+                a.iter()
+                    .map(|e| format!("{} ({})", str_of(e, "name"), e["id"]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default()
     };
     let _ = writeln!(out, "Trackers: {}", list("trackers"));
     let categories = list("issue_categories");
-    let _ = writeln!(out, "Issue categories: {}", if categories.is_empty() { "none".into() } else { categories });
-    let modules: Vec<&str> =
-        p["enabled_modules"].as_array().map(|a| a.iter().map(|m| str_of(m, "name")).collect()).unwrap_or_default();
+    let _ =
+        writeln!(out, "Issue categories: {}", if categories.is_empty() { "none".into() } else { categories });
+    let modules: Vec<&str> = p["enabled_modules"]
+        .as_array()
+        .map(|a| a.iter().map(|m| str_of(m, "name")).collect())
+        .unwrap_or_default();
     let _ = writeln!(out, "Enabled modules: {}", modules.join(", "));
     if let Some(activities) = p.get("time_entry_activities") {
         let _ = activities;
@@ -139,7 +148,9 @@ pub fn project(value: &Value, members: Option<&Value>) -> String {
                     format!("{} (id {}){kind}: {}", str_of(who, "name"), who["id"], roles.join(", "))
                 })
                 .collect();
-            let more = total(m).filter(|t| *t > items.len() as u64).map(|t| format!(" (first {} of {t})", items.len()));
+            let more = total(m)
+                .filter(|t| *t > items.len() as u64)
+                .map(|t| format!(" (first {} of {t})", items.len()));
             let _ = writeln!(out, "Members{}: {}", more.unwrap_or_default(), lines.join("; "));
         }
         None => out.push_str("Members: not visible to this API key\n"),
@@ -344,7 +355,12 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
                     Value::Null => "(none)".into(),
                     other => other.to_string(),
                 };
-                format!("{} (#{}): {}", str_of(c, "name"), c["id"], if v.is_empty() { "(none)".into() } else { v })
+                format!(
+                    "{} (#{}): {}",
+                    str_of(c, "name"),
+                    c["id"],
+                    if v.is_empty() { "(none)".into() } else { v }
+                )
             })
             .collect();
         let _ = writeln!(out, "Custom fields: {}", shown.join("; "));
@@ -434,7 +450,12 @@ fn reverse_relation(kind: &str) -> &str {
 
 fn journal(j: &Value, issue_id: &Value, names: &DetailNames, custom: &HashMap<String, String>) -> String {
     let private = if j["private_notes"] == Value::Bool(true) { " (private note)" } else { "" };
-    let mut out = format!("- journal {} by {} at {}{private}\n", j["id"], name(j, "user"), when(str_of(j, "created_on")));
+    let mut out = format!(
+        "- journal {} by {} at {}{private}\n",
+        j["id"],
+        name(j, "user"),
+        when(str_of(j, "created_on"))
+    );
     if let Some(details) = j["details"].as_array() {
         for d in details {
             let _ = writeln!(out, "  {}", detail_line(d, names, custom));
@@ -476,7 +497,10 @@ pub fn one_journal(value: &Value, journal_id: u64, offset: usize, names: &Detail
         out.push_str("(no note text)");
     } else {
         let text = chunk(notes, offset, TEXT_CHUNK * 2, |next| {
-            format!("read on with redmine_get_issue id={} journal_id={journal_id} text_offset={next}", i["id"])
+            format!(
+                "read on with redmine_get_issue id={} journal_id={journal_id} text_offset={next}",
+                i["id"]
+            )
         });
         out.push_str(&untrusted(&format!("note {journal_id} by {}", name(j, "user")), &text));
     }
@@ -501,7 +525,11 @@ pub fn search(value: &Value, offset: u64, limit: u32) -> String {
             if desc.is_empty() { String::new() } else { format!("\n  {}", cut_line(&desc, 160)) }
         );
     }
-    let mut out = if list.is_empty() { String::from("No results.\n") } else { untrusted("search results", &lines) + "\n" };
+    let mut out = if list.is_empty() {
+        String::from("No results.\n")
+    } else {
+        untrusted("search results", &lines) + "\n"
+    };
     out.push_str(&footer(offset, list.len(), total(value), limit));
     out
 }
@@ -526,7 +554,12 @@ pub fn versions(value: &Value, offset: usize, limit: usize) -> String {
     }
     let end = offset + shown.len();
     let next = format!("offset={end}");
-    out.push_str(&page_footer(offset as u64, shown.len(), Some(list.len() as u64), (end < list.len()).then_some(next.as_str())));
+    out.push_str(&page_footer(
+        offset as u64,
+        shown.len(),
+        Some(list.len() as u64),
+        (end < list.len()).then_some(next.as_str()),
+    ));
     out
 }
 
@@ -574,7 +607,12 @@ pub fn wiki_index(value: &Value, project: &str, offset: usize, limit: usize) -> 
     }
     let end = offset + shown.len();
     let next = format!("offset={end}");
-    out.push_str(&page_footer(offset as u64, shown.len(), Some(list.len() as u64), (end < list.len()).then_some(next.as_str())));
+    out.push_str(&page_footer(
+        offset as u64,
+        shown.len(),
+        Some(list.len() as u64),
+        (end < list.len()).then_some(next.as_str()),
+    ));
     out
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod examples;
 mod protocol;
 mod readme;
+mod redmine_fake;
+mod redmine_live;
 mod schemas;
 mod security;
-mod redmine_live;

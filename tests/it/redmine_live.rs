@@ -31,7 +31,8 @@ async fn jsmith(v: &HashMap<String, String>, writes: bool) -> Server {
 
 /// A suffix no other test run uses.
 fn unique() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{}{}", std::process::id(), nanos % 1_000_000_000)
 }
 
@@ -52,7 +53,10 @@ async fn projects_with_admin_and_limited_user() {
     let Some(v) = vars() else { return };
     let mut s = admin(&v, false).await;
     let list = s.ok("redmine_list_projects", json!({})).await;
-    assert!(list.contains("1 `alpha` Alpha Project") && list.contains("2 `beta` Beta Project private"), "{list}");
+    assert!(
+        list.contains("1 `alpha` Alpha Project") && list.contains("2 `beta` Beta Project private"),
+        "{list}"
+    );
     assert!(list.contains("has_more: false"), "{list}");
     let page = s.ok("redmine_list_projects", json!({"limit": 1})).await;
     assert!(page.contains("Showing 1–1 of") && page.contains("next: offset=1"), "{page}");
@@ -102,7 +106,11 @@ async fn search_issues_filters_by_names() {
         (json!({"project": "alpha", "version": "v1.0", "subject": "e"}), &["#1 [", "#2 ["], &["#6 ["]),
         (json!({"parent": 2}), &["#6 ["], &["#2 ["]),
         (json!({"subject": "CSV", "sort": "id:asc"}), &["#2 [", "#6 ["], &[]),
-        (json!({"created": "2000-01-01..", "updated": "..2999-12-31", "subject": "Login page"}), &["#1 ["], &[]),
+        (
+            json!({"created": "2000-01-01..", "updated": "..2999-12-31", "subject": "Login page"}),
+            &["#1 ["],
+            &[],
+        ),
         (json!({"created": "2000-01-01..2000-12-31"}), &[], &["#1 ["]),
     ];
     for (args, present, absent) in cases {
@@ -170,12 +178,18 @@ async fn get_issue_shows_history_in_readable_form() {
     }
     assert!(!one.contains('\r'), "Redmine's \\r\\n must be normalised");
     let two = s.ok("redmine_get_issue", json!({"id": 2})).await;
-    assert!(two.contains("Subtask #6 added") && two.contains("Subtasks: #6 [Feature] Design the CSV"), "{two}");
+    assert!(
+        two.contains("Subtask #6 added") && two.contains("Subtasks: #6 [Feature] Design the CSV"),
+        "{two}"
+    );
     let closed = s.ok("redmine_get_issue", json!({"id": 3})).await;
     assert!(closed.contains("Status: ") && closed.contains("-> Closed"), "{closed}");
     assert!(closed.contains("relates #1"), "the reverse side of relation 1:\n{closed}");
     let journal = s.ok("redmine_get_issue", json!({"id": 1, "journal_id": 3})).await;
-    assert!(journal.starts_with("Issue #1 journal 3 by Redmine Admin") && journal.contains("The fix is in review"));
+    assert!(
+        journal.starts_with("Issue #1 journal 3 by Redmine Admin")
+            && journal.contains("The fix is in review")
+    );
     assert!(!journal.contains("journal 2"), "{journal}");
     let e = s.err("redmine_get_issue", json!({"id": 1, "journal_id": 4})).await;
     assert!(e.contains("has no journal 4"), "{e}");
@@ -199,9 +213,13 @@ async fn full_text_search_enumerations_versions_time_and_wiki() {
     let Some(v) = vars() else { return };
     let mut s = admin(&v, false).await;
     let hits = s.ok("redmine_search", json!({"query": "CSV", "types": "issues"})).await;
-    assert!(hits.contains("issue 2 | Feature #2 (New): Add CSV export") && hits.contains("issue 6 |"), "{hits}");
+    assert!(
+        hits.contains("issue 2 | Feature #2 (New): Add CSV export") && hits.contains("issue 6 |"),
+        "{hits}"
+    );
     assert!(hits.contains("<<<tracker data: search results>>>"), "{hits}");
-    let wiki = s.ok("redmine_search", json!({"query": "Alpha", "project": "alpha", "types": "wiki_pages"})).await;
+    let wiki =
+        s.ok("redmine_search", json!({"query": "Alpha", "project": "alpha", "types": "wiki_pages"})).await;
     assert!(wiki.contains("wiki-page"), "{wiki}");
     let e = s.err("redmine_search", json!({"query": "x", "types": "bugs"})).await;
     assert!(e.contains("invalid argument `types`"), "{e}");
@@ -221,12 +239,18 @@ async fn full_text_search_enumerations_versions_time_and_wiki() {
     assert!(versions.contains("1 v1.0 [open] project Alpha Project; due 2030-06-30"), "{versions}");
     let time = s.ok("redmine_list_time_entries", json!({"issue": 1})).await;
     assert!(time.contains("1 2025-01-07 1.5h Development by John Smith — Alpha Project #1"), "{time}");
-    let time = s.ok("redmine_list_time_entries", json!({"project": "alpha", "from": "2025-01-08", "to": "2025-01-08"})).await;
+    let time = s
+        .ok(
+            "redmine_list_time_entries",
+            json!({"project": "alpha", "from": "2025-01-08", "to": "2025-01-08"}),
+        )
+        .await;
     assert!(time.contains("0.5h Design by Redmine Admin") && !time.contains("1.5h"), "{time}");
     assert!(s.err("redmine_list_time_entries", json!({"from": "yesterday"})).await.contains("YYYY-MM-DD"));
     let pages = s.ok("redmine_list_wiki_pages", json!({"project": "alpha"})).await;
     assert!(pages.contains("Wiki v"), "{pages}");
-    let page = s.ok("redmine_get_wiki_page", json!({"project": "alpha", "title": "Wiki", "version": 1})).await;
+    let page =
+        s.ok("redmine_get_wiki_page", json!({"project": "alpha", "title": "Wiki", "version": 1})).await;
     assert!(page.contains("<<<tracker data: wiki page Wiki>>>\nh1. Alpha Wiki"), "{page}");
     let e = s.err("redmine_get_wiki_page", json!({"project": "alpha", "title": "No_Such_Page"})).await;
     assert!(e.contains("wiki page No_Such_Page of project `alpha` does not exist"), "{e}");
@@ -324,28 +348,43 @@ async fn issue_writes_round_trip() {
         .await;
     let id = created_id(&created);
     let other = created_id(
-        &s.ok("redmine_create_issue", json!({"project": "alpha", "subject": format!("Live relation target {tag}")}))
-            .await,
+        &s.ok(
+            "redmine_create_issue",
+            json!({"project": "alpha", "subject": format!("Live relation target {tag}")}),
+        )
+        .await,
     );
-    assert!(created.contains("[Bug · New · High]") && created.contains("assignee Redmine Admin"), "{created}");
+    assert!(
+        created.contains("[Bug · New · High]") && created.contains("assignee Redmine Admin"),
+        "{created}"
+    );
     let issue = s.ok("redmine_get_issue", json!({"id": id})).await;
     assert!(issue.contains("first line\nsecond line") && issue.contains("Severity (#1): Low"), "{issue}");
 
     // Dry runs validate and show the request, and change nothing.
     let dry = s
-        .ok("redmine_update_issue", json!({"id": id, "status": "In Progress", "notes": "dry", "dry_run": true}))
+        .ok(
+            "redmine_update_issue",
+            json!({"id": id, "status": "In Progress", "notes": "dry", "dry_run": true}),
+        )
         .await;
     assert!(dry.contains(&format!("PUT /issues/{id}.json")), "{dry}");
     assert!(dry.contains(r#"{"issue":{"notes":"dry","status_id":2}}"#), "{dry}");
     let dry = s.ok("redmine_add_note", json!({"id": id, "notes": "dry note", "dry_run": true})).await;
     assert!(dry.contains(r#"{"issue":{"notes":"dry note"}}"#), "{dry}");
-    let dry = s.ok("redmine_log_time", json!({"issue": id, "hours": 2, "activity": "Design", "dry_run": true})).await;
-    assert!(dry.contains("POST /time_entries.json") && dry.contains(r#""activity_id":8"#), "{dry}");
-    let dry = s.ok("redmine_add_relation", json!({"id": id, "to": other, "relation_type": "relates", "dry_run": true})).await;
-    assert!(dry.contains(&format!("POST /issues/{id}/relations.json")), "{dry}");
     let dry = s
-        .ok("redmine_create_issue", json!({"project": "alpha", "subject": "never", "dry_run": true}))
+        .ok("redmine_log_time", json!({"issue": id, "hours": 2, "activity": "Design", "dry_run": true}))
         .await;
+    assert!(dry.contains("POST /time_entries.json") && dry.contains(r#""activity_id":8"#), "{dry}");
+    let dry = s
+        .ok(
+            "redmine_add_relation",
+            json!({"id": id, "to": other, "relation_type": "relates", "dry_run": true}),
+        )
+        .await;
+    assert!(dry.contains(&format!("POST /issues/{id}/relations.json")), "{dry}");
+    let dry =
+        s.ok("redmine_create_issue", json!({"project": "alpha", "subject": "never", "dry_run": true})).await;
     assert!(dry.contains(r#"{"issue":{"project_id":1,"subject":"never"}}"#), "{dry}");
     let unchanged = s.ok("redmine_get_issue", json!({"id": id})).await;
     assert!(unchanged.contains("[Bug · New · High]") && !unchanged.contains("dry"), "{unchanged}");
@@ -363,13 +402,20 @@ async fn issue_writes_round_trip() {
     assert!(note.starts_with(&format!("Added a private note to issue #{id} as journal ")), "{note}");
     let rel = s.ok("redmine_add_relation", json!({"id": id, "to": other, "relation_type": "blocks"})).await;
     assert!(rel.contains(&format!("#{id} blocks #{other}")), "{rel}");
-    let again = s.err("redmine_add_relation", json!({"id": id, "to": other, "relation_type": "blocks"})).await;
+    let again =
+        s.err("redmine_add_relation", json!({"id": id, "to": other, "relation_type": "blocks"})).await;
     assert!(again.contains("HTTP 422") && again.contains("already related"), "{again}");
     let logged = s
-        .ok("redmine_log_time", json!({"issue": id, "hours": 0.75, "activity": "Development",
-                                       "spent_on": "2025-02-03", "comments": "live test"}))
+        .ok(
+            "redmine_log_time",
+            json!({"issue": id, "hours": 0.75, "activity": "Development",
+                                       "spent_on": "2025-02-03", "comments": "live test"}),
+        )
         .await;
-    assert!(logged.contains("0.75h Development on 2025-02-03 by Redmine Admin") && logged.contains(&format!("#{id}")));
+    assert!(
+        logged.contains("0.75h Development on 2025-02-03 by Redmine Admin")
+            && logged.contains(&format!("#{id}"))
+    );
 
     let history = s.ok("redmine_get_issue", json!({"id": id})).await;
     for needle in [
@@ -426,7 +472,10 @@ async fn limited_user_writes_are_refused_clearly() {
     // jsmith may create in alpha, but not make every status transition: Redmine ignores a
     // disallowed status silently (204), and the tool says so.
     let created = u
-        .ok("redmine_create_issue", json!({"project": "alpha", "subject": format!("jsmith write {}", unique())}))
+        .ok(
+            "redmine_create_issue",
+            json!({"project": "alpha", "subject": format!("jsmith write {}", unique())}),
+        )
         .await;
     let id = created_id(&created);
     let updated = u.ok("redmine_update_issue", json!({"id": id, "status": "Rejected"})).await;
@@ -434,7 +483,10 @@ async fn limited_user_writes_are_refused_clearly() {
     let issue = u.ok("redmine_get_issue", json!({"id": id})).await;
     assert!(issue.contains("Statuses this user may set: New (1)"), "{issue}");
     let ok = u.ok("redmine_update_issue", json!({"id": id, "status": "In Progress", "assignee": "me"})).await;
-    assert!(ok.contains("In Progress") && ok.contains("assignee John Smith") && !ok.contains("Warning"), "{ok}");
+    assert!(
+        ok.contains("In Progress") && ok.contains("assignee John Smith") && !ok.contains("Warning"),
+        "{ok}"
+    );
     u.finish().await;
 }
 
@@ -444,26 +496,47 @@ async fn wiki_write_with_conflict_check() {
     let title = format!("LiveTest_{}", unique());
     let mut s = admin(&v, true).await;
     let dry = s
-        .ok("redmine_update_wiki_page", json!({"project": "alpha", "title": title, "text": "x", "dry_run": true}))
+        .ok(
+            "redmine_update_wiki_page",
+            json!({"project": "alpha", "title": title, "text": "x", "dry_run": true}),
+        )
         .await;
-    assert!(dry.contains(&format!("PUT /projects/alpha/wiki/{title}.json")) && dry.contains(r#"{"wiki_page":{"text":"x"}}"#));
+    assert!(
+        dry.contains(&format!("PUT /projects/alpha/wiki/{title}.json"))
+            && dry.contains(r#"{"wiki_page":{"text":"x"}}"#)
+    );
     let e = s.err("redmine_get_wiki_page", json!({"project": "alpha", "title": title})).await;
     assert!(e.contains("does not exist"), "dry run created the page: {e}");
     let created = s
-        .ok("redmine_update_wiki_page", json!({"project": "alpha", "title": title, "text": "h1. One\n\nfirst",
-                                               "comments": "created by test", "parent_title": "Wiki"}))
+        .ok(
+            "redmine_update_wiki_page",
+            json!({"project": "alpha", "title": title, "text": "h1. One\n\nfirst",
+                                               "comments": "created by test", "parent_title": "Wiki"}),
+        )
         .await;
-    assert!(created.starts_with(&format!("Created wiki page {title}")) && created.contains("version 1"), "{created}");
+    assert!(
+        created.starts_with(&format!("Created wiki page {title}")) && created.contains("version 1"),
+        "{created}"
+    );
     let updated = s
-        .ok("redmine_update_wiki_page", json!({"project": "alpha", "title": title, "text": "h1. One\n\nsecond", "version": 1}))
+        .ok(
+            "redmine_update_wiki_page",
+            json!({"project": "alpha", "title": title, "text": "h1. One\n\nsecond", "version": 1}),
+        )
         .await;
     assert!(updated.starts_with("Updated") && updated.contains("version 2"), "{updated}");
     let stale = s
-        .err("redmine_update_wiki_page", json!({"project": "alpha", "title": title, "text": "stale", "version": 1}))
+        .err(
+            "redmine_update_wiki_page",
+            json!({"project": "alpha", "title": title, "text": "stale", "version": 1}),
+        )
         .await;
     assert!(stale.contains("HTTP 409") && stale.contains("read it again"), "{stale}");
     let page = s.ok("redmine_get_wiki_page", json!({"project": "alpha", "title": title})).await;
-    assert!(page.contains("version 2") && page.contains("h1. One\n\nsecond") && page.contains("parent Wiki"), "{page}");
+    assert!(
+        page.contains("version 2") && page.contains("h1. One\n\nsecond") && page.contains("parent Wiki"),
+        "{page}"
+    );
     let old = s.ok("redmine_get_wiki_page", json!({"project": "alpha", "title": title, "version": 1})).await;
     assert!(old.contains("first"), "{old}");
     let pages = s.ok("redmine_list_wiki_pages", json!({"project": "alpha", "limit": 100})).await;
@@ -476,7 +549,9 @@ async fn bad_key_is_explained_and_writes_are_hidden_when_read_only() {
     let Some(v) = vars() else { return };
     let mut s = server(&v, "0123456789abcdef0123456789abcdef01234567", false).await;
     let names = s.tool_names().await;
-    assert!(names.contains(&"redmine_get_issue".to_owned()) && !names.iter().any(|n| n == "redmine_create_issue"));
+    assert!(
+        names.contains(&"redmine_get_issue".to_owned()) && !names.iter().any(|n| n == "redmine_create_issue")
+    );
     for (tool, args) in [
         ("redmine_whoami", json!({})),
         ("redmine_list_projects", json!({})),
