@@ -596,6 +596,13 @@ fn collect_users(value: &Value, out: &mut Vec<(u64, String)>, depth: usize) {
                 {
                     out.push((id, name.to_owned()));
                 }
+                if k == "watchers" {
+                    for w in v.as_array().into_iter().flatten() {
+                        if let (Some(id), Some(name)) = (w["id"].as_u64(), w["name"].as_str()) {
+                            out.push((id, name.to_owned()));
+                        }
+                    }
+                }
                 collect_users(v, out, depth + 1);
             }
             if let (Some(id), Some(login)) =

@@ -1118,3 +1118,39 @@ pub async fn add_relation(api: &RedmineApi, p: AddRelationParams) -> Result<Stri
         r["delay"].as_i64().map(|d| format!(" (delay {d} days)")).unwrap_or_default()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_ranges_become_redmine_filters() {
+        assert_eq!(
+            date_range("created", "2025-01-01..2025-01-31").expect("range"),
+            "><2025-01-01|2025-01-31"
+        );
+        assert_eq!(date_range("created", "2025-01-01..").expect("from"), ">=2025-01-01");
+        assert_eq!(date_range("created", "..2025-01-31").expect("to"), "<=2025-01-31");
+        assert_eq!(date_range("created", "2025-01-05").expect("day"), "><2025-01-05|2025-01-05");
+        for bad in ["..", "2025-02-01..2025-01-01", "2025-1-1..", "yesterday", "2025-13-01"] {
+            assert!(date_range("created", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sort_accepts_only_known_columns() {
+        assert_eq!(sort_arg("updated_on:desc, id").expect("sort"), "updated_on:desc,id");
+        for bad in ["", "password", "id:up", "a,b,c,d", "id;drop"] {
+            assert!(sort_arg(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn project_identifiers_are_checked() {
+        assert_eq!(project_arg(&NameOrId("alpha-2_x".into())).expect("ok"), "alpha-2_x");
+        assert_eq!(project_arg(&NameOrId("7".into())).expect("ok"), "7");
+        for bad in ["", "a/b", "../x", "a b", "a?b", "ü"] {
+            assert!(project_arg(&NameOrId(bad.into())).is_err(), "{bad}");
+        }
+    }
+}

@@ -380,7 +380,7 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
                     (reverse_relation(str_of(r, "relation_type")).to_owned(), &r["issue_id"])
                 };
                 let delay = r["delay"].as_i64().map(|d| format!(" (delay {d}d)")).unwrap_or_default();
-                format!("{} #{other}{delay} [relation {}]", kind.replace('_', " "), r["id"])
+                format!("{} #{other}{delay}", kind.replace('_', " "))
             })
             .collect();
         let _ = writeln!(out, "Relations: {}", r.join("; "));
@@ -407,7 +407,7 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
         let text = chunk(description, view.text_offset, TEXT_CHUNK, |next| {
             format!("read on with redmine_get_issue id={id} text_offset={next}")
         });
-        out.push_str(&untrusted(&format!("description of #{id}"), &text));
+        out.push_str(&untrusted("description", &text));
         out.push('\n');
     }
     let custom: HashMap<String, String> = i["custom_fields"]
@@ -416,7 +416,7 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
         .unwrap_or_default();
     if let Some(journals) = i["journals"].as_array().filter(|a| !a.is_empty()) {
         let shown: Vec<&Value> = journals.iter().skip(view.journal_offset).take(view.journal_limit).collect();
-        let _ = writeln!(out, "History ({} entries, oldest first):", journals.len());
+        out.push_str("History, oldest first:\n");
         for j in &shown {
             out.push_str(&journal(j, id, names, &custom));
         }
@@ -468,7 +468,7 @@ fn journal(j: &Value, issue_id: &Value, names: &DetailNames, custom: &HashMap<St
             NOTE_MAX,
             &format!("read it whole with redmine_get_issue id={issue_id} journal_id={}", j["id"]),
         );
-        out.push_str(&untrusted(&format!("note {} by {}", j["id"], name(j, "user")), &text));
+        out.push_str(&untrusted(&format!("note {}", j["id"]), &text));
         out.push('\n');
     }
     out
@@ -666,4 +666,66 @@ pub fn attachment_meta(a: &Value) -> String {
         when(str_of(a, "created_on")),
         if desc.is_empty() { String::new() } else { format!("; description: {}", cut_line(&desc, 200)) }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn journal_details_read_as_changes() {
+        let mut names = DetailNames::new();
+        names.insert("status_id:1".into(), "New".into());
+        names.insert("status_id:2".into(), "In Progress".into());
+        let custom: HashMap<String, String> = [("1".to_owned(), "Severity".to_owned())].into();
+        let line = |d: Value| detail_line(&d, &names, &custom);
+        assert_eq!(
+            line(json!({"property": "attr", "name": "status_id", "old_value": "1", "new_value": "2"})),
+            "Status: New -> In Progress"
+        );
+        assert_eq!(
+            line(json!({"property": "attr", "name": "assigned_to_id", "old_value": null, "new_value": "9"})),
+            "Assignee: (none) -> 9"
+        );
+        assert_eq!(
+            line(json!({"property": "attr", "name": "child_id", "old_value": null, "new_value": "6"})),
+            "Subtask #6 added"
+        );
+        assert_eq!(
+            line(json!({"property": "cf", "name": "1", "old_value": "Low", "new_value": "High"})),
+            "Severity: Low -> High"
+        );
+        assert_eq!(
+            line(json!({"property": "attachment", "name": "3", "old_value": null, "new_value": "a.log"})),
+            "File a.log added (attachment 3)"
+        );
+        assert_eq!(
+            line(json!({"property": "relation", "name": "blocked", "old_value": null, "new_value": "7"})),
+            "Relation added: blocked #7"
+        );
+        assert_eq!(
+            line(json!({"property": "attr", "name": "description", "old_value": "a", "new_value": "b"})),
+            "Description changed"
+        );
+    }
+
+    #[test]
+    fn chunks_say_where_to_resume() {
+        let how = |n: usize| format!("text_offset={n}");
+        assert_eq!(chunk("a\r\nb", 0, 10, how), "a\nb");
+        let first = chunk("abcdefgh", 0, 3, how);
+        assert!(first.starts_with("abc\n") && first.contains("5 more characters; text_offset=3"), "{first}");
+        let next = chunk("abcdefgh", 3, 3, how);
+        assert!(next.starts_with("[… 3 characters before this]\ndef\n"), "{next}");
+        assert!(chunk("abc", 9, 3, how).contains("past the end"));
+    }
+
+    #[test]
+    fn footers_know_when_there_is_more() {
+        assert_eq!(footer(0, 20, Some(45), 20), "Showing 1–20 of 45; has_more: true; next: offset=20");
+        assert_eq!(footer(40, 5, Some(45), 20), "Showing 41–45 of 45; has_more: false");
+        assert_eq!(footer(0, 0, Some(0), 20), "Showing nothing of 0; has_more: false");
+    }
 }
