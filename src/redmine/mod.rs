@@ -564,7 +564,7 @@ impl TrackerServer {
             title = "Redmine: update issue",
             read_only_hint = false,
             destructive_hint = false,
-            idempotent_hint = true,
+            idempotent_hint = false,
             open_world_hint = true
         )
     )]

@@ -78,6 +78,8 @@ async fn projects_with_admin_and_limited_user() {
     s.finish().await;
 
     let mut u = jsmith(&v, false).await;
+    let me = u.ok("redmine_whoami", json!({})).await;
+    assert!(me.contains("John Smith (login jsmith, id 5)") && !me.contains("administrator"), "{me}");
     let list = u.ok("redmine_list_projects", json!({})).await;
     assert!(list.contains("`alpha`") && !list.contains("`beta`"), "{list}");
     assert_not_visible(&u.err("redmine_get_project", json!({"project": "beta"})).await, "project `beta`");
@@ -273,7 +275,13 @@ async fn full_text_search_enumerations_versions_time_and_wiki() {
 }
 
 /// Upload a file and attach it to a new issue (setup only, outside the binary).
-async fn attach(v: &HashMap<String, String>, filename: &str, content_type: &str, bytes: Vec<u8>) -> u64 {
+async fn attach(
+    v: &HashMap<String, String>,
+    project: u64,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> u64 {
     let client = reqwest::Client::new();
     let key = &v["REDMINE_API_KEY"];
     let url = &v["REDMINE_URL"];
@@ -292,7 +300,7 @@ async fn attach(v: &HashMap<String, String>, filename: &str, content_type: &str,
     let issue: Value = client
         .post(format!("{url}/issues.json"))
         .header("X-Redmine-API-Key", key)
-        .json(&json!({"issue": {"project_id": 1, "subject": format!("attachment test {}", unique()),
+        .json(&json!({"issue": {"project_id": project, "subject": format!("attachment test {}", unique()),
             "uploads": [{"token": token, "filename": filename, "content_type": content_type}]}}))
         .send()
         .await
@@ -316,8 +324,8 @@ async fn attach(v: &HashMap<String, String>, filename: &str, content_type: &str,
 #[tokio::test]
 async fn attachments_text_and_binary() {
     let Some(v) = vars() else { return };
-    let text_id = attach(&v, "server.log", "text/plain", b"line one\r\nERROR boom\n".to_vec()).await;
-    let bin_id = attach(&v, "shot.png", "image/png", vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3]).await;
+    let text_id = attach(&v, 1, "server.log", "text/plain", b"line one\r\nERROR boom\n".to_vec()).await;
+    let bin_id = attach(&v, 1, "shot.png", "image/png", vec![0x89, b'P', b'N', b'G', 0, 1, 2, 3]).await;
     let mut s = admin(&v, false).await;
     let text = s.ok("redmine_get_attachment", json!({"id": text_id})).await;
     assert!(text.contains(&format!("Attachment {text_id} server.log")), "{text}");
@@ -329,6 +337,16 @@ async fn attachments_text_and_binary() {
     let e = s.err("redmine_get_attachment", json!({"id": 99_999_999})).await;
     assert!(e.contains("attachment 99999999 does not exist"), "{e}");
     s.finish().await;
+
+    // An attachment in the private project is hidden from jsmith; alpha's is not.
+    let private_id = attach(&v, 2, "secret.txt", "text/plain", b"beta only".to_vec()).await;
+    let mut u = jsmith(&v, false).await;
+    assert!(u.ok("redmine_get_attachment", json!({"id": text_id})).await.contains("ERROR boom"));
+    assert_not_visible(
+        &u.err("redmine_get_attachment", json!({"id": private_id})).await,
+        &format!("attachment {private_id}"),
+    );
+    u.finish().await;
 }
 
 #[tokio::test]
