@@ -78,21 +78,23 @@ impl Enum {
     }
 }
 
-/// What a request is about, for messages: "issue 4", "project `beta`".
+/// What a request is about, for messages: "issue 4", "project `beta`"; for writes also what
+/// was attempted ("comment on").
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     pub what: &'a str,
-    pub write: bool,
+    pub action: Option<&'a str>,
 }
 
 impl<'a> Subject<'a> {
     #[must_use]
     pub fn read(what: &'a str) -> Self {
-        Self { what, write: false }
+        Self { what, action: None }
     }
+    /// A write: `action` is a verb phrase such as "add issues to" or "comment on".
     #[must_use]
-    pub fn write(what: &'a str) -> Self {
-        Self { what, write: true }
+    pub fn write(action: &'a str, what: &'a str) -> Self {
+        Self { what, action: Some(action) }
     }
 }
 
@@ -185,7 +187,9 @@ impl RedmineApi {
         };
         let list = cell
             .get_or_try_init(|| async {
-                let value = self.get(Request::get(segments.iter().copied()), &format!("the {}", key)).await?;
+                let value = self
+                    .get(Request::get(segments.iter().copied()), &format!("the {} list", which.label()))
+                    .await?;
                 parse_list(&value, key)
             })
             .await?;
@@ -495,9 +499,10 @@ fn error_for(response: &Response, subject: Subject<'_>, anonymous: bool) -> Erro
              disabled (Administration > Settings > API). Check REDMINE_API_KEY with `tracker-mcp check`"
                 .into()
         }),
-        403 if subject.write => Error::Forbidden(format!(
-            "this API key may not change {what} (HTTP 403): the user's role lacks the permission, \
-             or {what} is not visible to it"
+        403 if subject.action.is_some() => Error::Forbidden(format!(
+            "this API key may not {} {what} (HTTP 403): the user's role lacks the permission, or \
+             {what} is not visible to it",
+            subject.action.unwrap_or("change")
         )),
         403 => Error::Forbidden(format!(
             "{what} is not visible to this API key (HTTP 403): it is private, or the user is not a \

@@ -860,7 +860,7 @@ pub async fn create_issue(api: &RedmineApi, p: CreateIssueParams) -> Result<Stri
     if p.dry_run {
         return dry_run(api, &request, &body);
     }
-    let created = api.send(request, Subject::write(&format!("issues in project `{project}`"))).await?;
+    let created = api.send(request, Subject::write("add issues to", &format!("project `{project}`"))).await?;
     let created: Value = created.json(TRACKER)?;
     let i = &created["issue"];
     Ok(format!(
@@ -918,7 +918,7 @@ pub async fn update_issue(api: &RedmineApi, p: UpdateIssueParams) -> Result<Stri
     if p.dry_run {
         return dry_run(api, &request, &body);
     }
-    api.send(request, Subject::write(&format!("issue {id}"))).await?;
+    api.send(request, Subject::write("change", &format!("issue {id}"))).await?;
     let after = fetch_issue(api, &id, "").await?;
     let i = &after["issue"];
     let mut out = format!("Updated issue {}", render::issue_line(i));
@@ -960,7 +960,7 @@ pub async fn add_note(api: &RedmineApi, p: AddNoteParams) -> Result<String> {
     if p.dry_run {
         return dry_run(api, &request, &body);
     }
-    api.send(request, Subject::write(&format!("issue {id}"))).await?;
+    api.send(request, Subject::write("comment on", &format!("issue {id}"))).await?;
     let after = fetch_issue(api, &id, "journals").await?;
     let want = crate::render::normalize_newlines(notes);
     let journal = after["issue"]["journals"]
@@ -1012,8 +1012,7 @@ pub async fn log_time(api: &RedmineApi, p: LogTimeParams) -> Result<String> {
     if p.dry_run {
         return dry_run(api, &request, &body);
     }
-    let created: Value =
-        api.send(request, Subject::write(&format!("time entries of {target}"))).await?.json(TRACKER)?;
+    let created: Value = api.send(request, Subject::write("log time on", &target)).await?.json(TRACKER)?;
     let t = &created["time_entry"];
     Ok(format!(
         "Logged time entry {}: {}h {} on {} by {} — {}{}",
@@ -1053,7 +1052,7 @@ pub async fn update_wiki_page(api: &RedmineApi, p: UpdateWikiParams) -> Result<S
         return dry_run(api, &request, &body);
     }
     let subject = format!("wiki page {title} of project `{project}`");
-    let response = api.send(request, Subject::write(&subject)).await?;
+    let response = api.send(request, Subject::write("edit", &subject)).await?;
     let created = response.status == 201;
     let version = api
         .get(Request::get(["projects", &project, "wiki", &format!("{title}.json")]), &subject)
@@ -1107,7 +1106,7 @@ pub async fn add_relation(api: &RedmineApi, p: AddRelationParams) -> Result<Stri
         return dry_run(api, &request, &body);
     }
     let created: Value =
-        api.send(request, Subject::write(&format!("the relations of issue {id}"))).await?.json(TRACKER)?;
+        api.send(request, Subject::write("add relations to", &format!("issue {id}"))).await?.json(TRACKER)?;
     let r = &created["relation"];
     Ok(format!(
         "Added relation {}: #{} {} #{}{}",

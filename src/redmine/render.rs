@@ -127,8 +127,7 @@ pub fn project(value: &Value, members: Option<&Value>) -> String {
         .map(|a| a.iter().map(|m| str_of(m, "name")).collect())
         .unwrap_or_default();
     let _ = writeln!(out, "Enabled modules: {}", modules.join(", "));
-    if let Some(activities) = p.get("time_entry_activities") {
-        let _ = activities;
+    if p.get("time_entry_activities").is_some() {
         let _ = writeln!(out, "Time-entry activities: {}", list("time_entry_activities"));
     }
     match members {

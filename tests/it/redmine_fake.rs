@@ -228,7 +228,7 @@ async fn redmine_statuses_become_actionable_messages() {
     assert!(e.contains("not visible to this API key, or the user may not add issues"), "{e}");
     assert!(e.contains("tracker is not enabled in this project"), "{e}");
     let e = s.err("redmine_add_note", json!({"id": 4, "notes": "x"})).await;
-    assert!(e.starts_with("this API key may not change issue 4 (HTTP 403)"), "{e}");
+    assert!(e.starts_with("this API key may not comment on issue 4 (HTTP 403)"), "{e}");
     // Invalid arguments never reach Redmine.
     for (tool, args, arg) in [
         ("redmine_get_issue", json!({"id": -1}), "id"),
