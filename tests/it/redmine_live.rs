@@ -151,6 +151,9 @@ async fn search_issues_filters_by_names() {
     let mut u = jsmith(&v, false).await;
     let mine = u.ok("redmine_search_issues", json!({"assignee": "me", "status": "*"})).await;
     assert!(mine.contains("#1 [") && mine.contains("#6 [") && !mine.contains("#2 ["), "{mine}");
+    // Not an administrator: names are found among project members.
+    let theirs = u.ok("redmine_search_issues", json!({"assignee": "Redmine Admin", "subject": "CSV"})).await;
+    assert!(theirs.contains("#2 [") && !theirs.contains("#6 ["), "{theirs}");
     let all = u.ok("redmine_search_issues", json!({"status": "*", "limit": 100})).await;
     assert!(!all.contains("#4 [") && !all.contains("#5 ["), "{all}");
     assert_not_visible(&u.err("redmine_search_issues", json!({"project": "beta"})).await, "project `beta`");
@@ -411,7 +414,7 @@ async fn issue_writes_round_trip() {
         .ok(
             "redmine_update_issue",
             json!({"id": id, "status": "In Progress", "assignee": "John Smith", "done_ratio": 50,
-                   "custom_fields": {"Severity": "High"}, "due_date": "2025-03-01",
+                   "custom_fields": {"Severity": "High"}, "due_date": "2025-03-01", "version": "none",
                    "notes": "Moving on.\nSecond line."}),
         )
         .await;
@@ -443,6 +446,7 @@ async fn issue_writes_round_trip() {
         "% Done: 10% -> 50%",
         "Severity: Low -> High",
         "Due date: (none) -> 2025-03-01",
+        "Target version: v1.0 -> (none)",
         "Moving on.\nSecond line.",
         "(private note)",
         &format!("Relation added: blocks #{other}"),
