@@ -330,7 +330,7 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
         }
     }
     for (key, label) in [("estimated_hours", "Estimated"), ("spent_hours", "Spent")] {
-        if let Some(h) = i.get(key).and_then(Value::as_f64) {
+        if let Some(h) = i.get(key).and_then(Value::as_f64).filter(|h| *h > 0.0) {
             facts.push(format!("{label}: {h}h"));
         }
     }
