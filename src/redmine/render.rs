@@ -396,7 +396,7 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
         let _ = writeln!(out, "Attachments (read with redmine_get_attachment): {}", f.join("; "));
     }
     if let Some(allowed) = i["allowed_statuses"].as_array().filter(|a| !a.is_empty()) {
-        let a: Vec<String> = allowed.iter().map(|s| format!("{} ({})", str_of(s, "name"), s["id"])).collect();
+        let a: Vec<&str> = allowed.iter().map(|s| str_of(s, "name")).collect();
         let _ = writeln!(out, "Statuses this user may set: {}", a.join(", "));
     }
     let description = str_of(i, "description");
