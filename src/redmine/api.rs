@@ -113,12 +113,6 @@ impl RedmineApi {
         })
     }
 
-    /// The base URL (for dry-run output).
-    #[must_use]
-    pub fn base(&self) -> &url::Url {
-        self.http.base()
-    }
-
     /// The path and query a request would go to (for dry-run output).
     pub fn path_of(&self, request: &Request) -> Result<String> {
         let url = self.http.url_for(request)?;
