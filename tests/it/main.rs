@@ -9,5 +9,7 @@ mod fault_server;
 mod faults;
 mod protocol;
 mod readme;
+mod redmine_fake;
+mod redmine_live;
 mod schemas;
 mod security;

@@ -1,0 +1,730 @@
+//! Compact text for Redmine answers: key fields first, one line per list item, user-written
+//! text fenced with `render::untrusted`, long text cut with a way to read the rest.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::api::str_of;
+use crate::render::{cut, one_line, page_footer, untrusted, when};
+
+/// Longest description or wiki text shown at once, in characters.
+pub const TEXT_CHUNK: usize = 6000;
+/// Longest journal note shown inside an issue, in characters.
+pub const NOTE_MAX: usize = 1500;
+
+/// `obj[key].name`, or "".
+pub fn name<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).map_or("", |v| str_of(v, "name"))
+}
+
+fn num(value: &Value, key: &str) -> String {
+    match value.get(key) {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The `total_count` of a list answer.
+pub fn total(value: &Value) -> Option<u64> {
+    value.get("total_count").and_then(Value::as_u64)
+}
+
+/// Footer for offset-paginated lists.
+pub fn footer(offset: u64, shown: usize, total: Option<u64>, limit: u32) -> String {
+    let end = offset + shown as u64;
+    let more = match total {
+        Some(t) => end < t,
+        None => shown as u64 >= u64::from(limit),
+    };
+    let next = format!("offset={end}");
+    page_footer(offset, shown, total, more.then_some(next.as_str()))
+}
+
+/// Part of a long text from character `offset`, with a marker saying how to read on.
+pub fn chunk(text: &str, offset: usize, max: usize, how: impl Fn(usize) -> String) -> String {
+    let text = crate::render::normalize_newlines(text);
+    let total = text.chars().count();
+    if offset >= total && total > 0 {
+        return format!("[offset {offset} is past the end: the text has {total} characters]");
+    }
+    let rest: String = text.chars().skip(offset).collect();
+    let prefix = if offset > 0 { format!("[… {offset} characters before this]\n") } else { String::new() };
+    format!("{prefix}{}", cut(&rest, max, &how(offset + max)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projects
+
+pub fn projects(value: &Value, offset: u64, limit: u32) -> String {
+    let list = value["projects"].as_array().cloned().unwrap_or_default();
+    let mut out = String::new();
+    for p in &list {
+        let parent = p.get("parent").map(|x| format!(" parent: {}", str_of(x, "name"))).unwrap_or_default();
+        let visibility = match p.get("is_public") {
+            Some(Value::Bool(false)) => " private",
+            _ => "",
+        };
+        let closed = if p["status"].as_u64().is_some_and(|s| s != 1) { " (closed/archived)" } else { "" };
+        let _ = writeln!(
+            out,
+            "{} `{}` {}{visibility}{closed}{parent}{}",
+            p["id"],
+            str_of(p, "identifier"),
+            one_line(str_of(p, "name")),
+            short_desc(str_of(p, "description"))
+        );
+    }
+    out.push_str(&footer(offset, list.len(), total(value), limit));
+    out
+}
+
+fn short_desc(text: &str) -> String {
+    let line = one_line(text);
+    if line.is_empty() { String::new() } else { format!(" — {}", cut_line(&line, 100)) }
+}
+
+fn cut_line(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+pub fn project(value: &Value, members: Option<&Value>) -> String {
+    let p = &value["project"];
+    let mut out = format!(
+        "Project {} `{}`: {}{}\n",
+        p["id"],
+        str_of(p, "identifier"),
+        one_line(str_of(p, "name")),
+        if p["is_public"] == Value::Bool(false) { " (private)" } else { " (public)" }
+    );
+    if let Some(parent) = p.get("parent") {
+        let _ = writeln!(out, "Parent: {} ({})", str_of(parent, "name"), parent["id"]);
+    }
+    let _ =
+        writeln!(out, "Created {}, updated {}", when(str_of(p, "created_on")), when(str_of(p, "updated_on")));
+    let list = |key: &str| -> String {
+        p[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| format!("{} ({})", str_of(e, "name"), e["id"]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let _ = writeln!(out, "Trackers: {}", list("trackers"));
+    let categories = list("issue_categories");
+    let _ =
+        writeln!(out, "Issue categories: {}", if categories.is_empty() { "none".into() } else { categories });
+    let modules: Vec<&str> = p["enabled_modules"]
+        .as_array()
+        .map(|a| a.iter().map(|m| str_of(m, "name")).collect())
+        .unwrap_or_default();
+    let _ = writeln!(out, "Enabled modules: {}", modules.join(", "));
+    if p.get("time_entry_activities").is_some() {
+        let _ = writeln!(out, "Time-entry activities: {}", list("time_entry_activities"));
+    }
+    match members {
+        Some(m) => {
+            let items = m["memberships"].as_array().cloned().unwrap_or_default();
+            let lines: Vec<String> = items
+                .iter()
+                .map(|ms| {
+                    let (who, kind) = match ms.get("user") {
+                        Some(u) => (u, ""),
+                        None => (&ms["group"], " (group)"),
+                    };
+                    let roles: Vec<&str> = ms["roles"]
+                        .as_array()
+                        .map(|r| r.iter().map(|x| str_of(x, "name")).collect())
+                        .unwrap_or_default();
+                    format!("{} (id {}){kind}: {}", str_of(who, "name"), who["id"], roles.join(", "))
+                })
+                .collect();
+            let more = total(m)
+                .filter(|t| *t > items.len() as u64)
+                .map(|t| format!(" (first {} of {t})", items.len()));
+            let _ = writeln!(out, "Members{}: {}", more.unwrap_or_default(), lines.join("; "));
+        }
+        None => out.push_str("Members: not visible to this API key\n"),
+    }
+    let desc = str_of(p, "description");
+    if !desc.trim().is_empty() {
+        out.push_str(&untrusted("project description", &cut(desc, 2000, "see the project in Redmine")));
+    }
+    out.trim_end().to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issues
+
+/// One line per issue.
+pub fn issue_line(i: &Value) -> String {
+    let assignee = name(i, "assigned_to");
+    let version = name(i, "fixed_version");
+    let mut line = format!(
+        "#{} [{} · {} · {}] {}",
+        i["id"],
+        name(i, "tracker"),
+        name(i, "status"),
+        name(i, "priority"),
+        one_line(str_of(i, "subject"))
+    );
+    let _ = write!(line, " — {}", name(i, "project"));
+    if !assignee.is_empty() {
+        let _ = write!(line, "; assignee {assignee}");
+    }
+    if !version.is_empty() {
+        let _ = write!(line, "; version {version}");
+    }
+    if let Some(parent) = i.get("parent") {
+        let _ = write!(line, "; parent #{}", parent["id"]);
+    }
+    if i["is_private"] == Value::Bool(true) {
+        line.push_str("; private");
+    }
+    let _ = write!(line, "; updated {}", when(str_of(i, "updated_on")));
+    line
+}
+
+pub fn issue_list(value: &Value, offset: u64, limit: u32, scope: &str) -> String {
+    let list = value["issues"].as_array().cloned().unwrap_or_default();
+    let mut out = format!("{scope}\n");
+    for i in &list {
+        out.push_str(&issue_line(i));
+        out.push('\n');
+    }
+    out.push_str(&footer(offset, list.len(), total(value), limit));
+    out
+}
+
+/// Names for journal details: `"status_id:2"` → `"In Progress"`.
+pub type DetailNames = HashMap<String, String>;
+
+/// Human label of a journal detail attribute.
+pub fn attr_label(name: &str) -> String {
+    match name {
+        "status_id" => "Status".into(),
+        "tracker_id" => "Tracker".into(),
+        "priority_id" => "Priority".into(),
+        "assigned_to_id" => "Assignee".into(),
+        "fixed_version_id" => "Target version".into(),
+        "category_id" => "Category".into(),
+        "project_id" => "Project".into(),
+        "parent_id" => "Parent task".into(),
+        "child_id" => "Subtask".into(),
+        "done_ratio" => "% Done".into(),
+        "subject" => "Subject".into(),
+        "description" => "Description".into(),
+        "start_date" => "Start date".into(),
+        "due_date" => "Due date".into(),
+        "estimated_hours" => "Estimated time".into(),
+        "is_private" => "Private".into(),
+        "author_id" => "Author".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// One field change in readable form: `Status: New -> In Progress`.
+pub fn detail_line(d: &Value, names: &DetailNames, custom: &HashMap<String, String>) -> String {
+    let property = str_of(d, "property");
+    let field = str_of(d, "name");
+    let value_of = |key: &str| -> Option<String> {
+        let raw = match d.get(key) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Bool(b)) => b.to_string(),
+            _ => return None,
+        };
+        Some(raw)
+    };
+    let (old, new) = (value_of("old_value"), value_of("new_value"));
+    match property {
+        "attr" => {
+            let label = attr_label(field);
+            let show = |v: &Option<String>| -> String {
+                match v {
+                    None => "(none)".into(),
+                    Some(v) if field == "description" || field == "subject" => {
+                        format!("\"{}\"", cut_line(&one_line(v), 80))
+                    }
+                    Some(v) if matches!(field, "parent_id" | "child_id") => format!("#{v}"),
+                    Some(v) if field == "done_ratio" => format!("{v}%"),
+                    Some(v) => names.get(&format!("{field}:{v}")).cloned().unwrap_or_else(|| v.clone()),
+                }
+            };
+            match field {
+                "child_id" => match (&old, &new) {
+                    (None, Some(_)) => format!("Subtask {} added", show(&new)),
+                    (Some(_), None) => format!("Subtask {} removed", show(&old)),
+                    _ => format!("Subtask: {} -> {}", show(&old), show(&new)),
+                },
+                "description" => "Description changed".into(),
+                _ => format!("{label}: {} -> {}", show(&old), show(&new)),
+            }
+        }
+        "cf" => {
+            let label = custom.get(field).cloned().unwrap_or_else(|| format!("custom field #{field}"));
+            format!(
+                "{label}: {} -> {}",
+                old.unwrap_or_else(|| "(none)".into()),
+                new.unwrap_or_else(|| "(none)".into())
+            )
+        }
+        "attachment" => match (&old, &new) {
+            (None, Some(f)) => format!("File {} added (attachment {field})", one_line(f)),
+            (Some(f), None) => format!("File {} deleted", one_line(f)),
+            _ => format!("Attachment {field} changed"),
+        },
+        "relation" => match (&old, &new) {
+            (None, Some(n)) => format!("Relation added: {} #{n}", field.replace('_', " ")),
+            (Some(o), None) => format!("Relation removed: {} #{o}", field.replace('_', " ")),
+            _ => format!("Relation {field} changed"),
+        },
+        other => format!("{other} {field}: {} -> {}", old.unwrap_or_default(), new.unwrap_or_default()),
+    }
+}
+
+/// Options of the issue view.
+pub struct IssueView {
+    pub text_offset: usize,
+    pub journal_offset: usize,
+    pub journal_limit: usize,
+}
+
+pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
+    let i = &value["issue"];
+    let id = &i["id"];
+    let mut out = format!(
+        "Issue #{id} [{} · {} · {}] {}\n",
+        name(i, "tracker"),
+        name(i, "status"),
+        name(i, "priority"),
+        one_line(str_of(i, "subject"))
+    );
+    let mut facts = vec![format!("Project: {} ({})", name(i, "project"), i["project"]["id"])];
+    facts.push(format!("Author: {}", name(i, "author")));
+    let assignee = name(i, "assigned_to");
+    facts.push(format!("Assignee: {}", if assignee.is_empty() { "nobody" } else { assignee }));
+    for (key, label) in [("fixed_version", "Version"), ("category", "Category")] {
+        let n = name(i, key);
+        if !n.is_empty() {
+            facts.push(format!("{label}: {n}"));
+        }
+    }
+    if let Some(parent) = i.get("parent") {
+        facts.push(format!("Parent: #{}", parent["id"]));
+    }
+    let _ = writeln!(out, "{}", facts.join("; "));
+    let mut facts = vec![format!("Done: {}%", num(i, "done_ratio"))];
+    for (key, label) in [("start_date", "Start"), ("due_date", "Due")] {
+        let v = str_of(i, key);
+        if !v.is_empty() {
+            facts.push(format!("{label}: {v}"));
+        }
+    }
+    for (key, label) in [("estimated_hours", "Estimated"), ("spent_hours", "Spent")] {
+        if let Some(h) = i.get(key).and_then(Value::as_f64).filter(|h| *h > 0.0) {
+            facts.push(format!("{label}: {h}h"));
+        }
+    }
+    if i["is_private"] == Value::Bool(true) {
+        facts.push("Private".into());
+    }
+    facts.push(format!("Created {}", when(str_of(i, "created_on"))));
+    facts.push(format!("updated {}", when(str_of(i, "updated_on"))));
+    let closed = str_of(i, "closed_on");
+    if !closed.is_empty() {
+        facts.push(format!("closed {}", when(closed)));
+    }
+    let _ = writeln!(out, "{}", facts.join("; "));
+    if let Some(cfs) = i["custom_fields"].as_array().filter(|a| !a.is_empty()) {
+        let shown: Vec<String> = cfs
+            .iter()
+            .map(|c| {
+                let v = match &c["value"] {
+                    Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+                    Value::String(s) => one_line(s),
+                    Value::Null => "(none)".into(),
+                    other => other.to_string(),
+                };
+                format!(
+                    "{} (#{}): {}",
+                    str_of(c, "name"),
+                    c["id"],
+                    if v.is_empty() { "(none)".into() } else { v }
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "Custom fields: {}", shown.join("; "));
+    }
+    if let Some(watchers) = i["watchers"].as_array().filter(|a| !a.is_empty()) {
+        let w: Vec<&str> = watchers.iter().map(|u| str_of(u, "name")).collect();
+        let _ = writeln!(out, "Watchers: {}", w.join(", "));
+    }
+    if let Some(rel) = i["relations"].as_array().filter(|a| !a.is_empty()) {
+        let r: Vec<String> = rel
+            .iter()
+            .map(|r| {
+                let this = &i["id"];
+                let (kind, other) = if &r["issue_id"] == this {
+                    (str_of(r, "relation_type").to_owned(), &r["issue_to_id"])
+                } else {
+                    (reverse_relation(str_of(r, "relation_type")).to_owned(), &r["issue_id"])
+                };
+                let delay = r["delay"].as_i64().map(|d| format!(" (delay {d}d)")).unwrap_or_default();
+                format!("{} #{other}{delay}", kind.replace('_', " "))
+            })
+            .collect();
+        let _ = writeln!(out, "Relations: {}", r.join("; "));
+    }
+    if let Some(children) = i["children"].as_array().filter(|a| !a.is_empty()) {
+        let c: Vec<String> = children
+            .iter()
+            .map(|c| format!("#{} [{}] {}", c["id"], name(c, "tracker"), one_line(str_of(c, "subject"))))
+            .collect();
+        let _ = writeln!(out, "Subtasks: {}", c.join("; "));
+    }
+    if let Some(files) = i["attachments"].as_array().filter(|a| !a.is_empty()) {
+        let f: Vec<String> = files.iter().map(attachment_line).collect();
+        let _ = writeln!(out, "Attachments (read with redmine_get_attachment): {}", f.join("; "));
+    }
+    if let Some(allowed) = i["allowed_statuses"].as_array().filter(|a| !a.is_empty()) {
+        let a: Vec<&str> = allowed.iter().map(|s| str_of(s, "name")).collect();
+        let _ = writeln!(out, "Statuses this user may set: {}", a.join(", "));
+    }
+    let description = str_of(i, "description");
+    if description.trim().is_empty() {
+        out.push_str("Description: (empty)\n");
+    } else {
+        let text = chunk(description, view.text_offset, TEXT_CHUNK, |next| {
+            format!("read on with redmine_get_issue id={id} text_offset={next}")
+        });
+        out.push_str(&untrusted("description", &text));
+        out.push('\n');
+    }
+    let custom: HashMap<String, String> = i["custom_fields"]
+        .as_array()
+        .map(|a| a.iter().map(|c| (c["id"].to_string(), str_of(c, "name").to_owned())).collect())
+        .unwrap_or_default();
+    if let Some(journals) = i["journals"].as_array().filter(|a| !a.is_empty()) {
+        let shown: Vec<&Value> = journals.iter().skip(view.journal_offset).take(view.journal_limit).collect();
+        out.push_str("History, oldest first:\n");
+        for j in &shown {
+            out.push_str(&journal(j, id, names, &custom));
+        }
+        let end = view.journal_offset + shown.len();
+        let next = format!("redmine_get_issue id={id} journal_offset={end}");
+        let _ = write!(
+            out,
+            "History: {}",
+            page_footer(
+                view.journal_offset as u64,
+                shown.len(),
+                Some(journals.len() as u64),
+                (end < journals.len()).then_some(next.as_str())
+            )
+        );
+    } else if i.get("journals").is_some() {
+        out.push_str("History: none");
+    }
+    out.trim_end().to_owned()
+}
+
+fn reverse_relation(kind: &str) -> &str {
+    match kind {
+        "blocks" => "blocked_by",
+        "precedes" => "follows",
+        "duplicates" => "duplicated_by",
+        "copied_to" => "copied_from",
+        other => other,
+    }
+}
+
+fn journal(j: &Value, issue_id: &Value, names: &DetailNames, custom: &HashMap<String, String>) -> String {
+    let private = if j["private_notes"] == Value::Bool(true) { " (private note)" } else { "" };
+    let mut out = format!(
+        "- journal {} by {} at {}{private}\n",
+        j["id"],
+        name(j, "user"),
+        when(str_of(j, "created_on"))
+    );
+    if let Some(details) = j["details"].as_array() {
+        for d in details {
+            let _ = writeln!(out, "  {}", detail_line(d, names, custom));
+        }
+    }
+    let notes = str_of(j, "notes");
+    if !notes.trim().is_empty() {
+        let text = cut(
+            &crate::render::normalize_newlines(notes),
+            NOTE_MAX,
+            &format!("read it whole with redmine_get_issue id={issue_id} journal_id={}", j["id"]),
+        );
+        out.push_str(&untrusted(&format!("note {}", j["id"]), &text));
+        out.push('\n');
+    }
+    out
+}
+
+/// One journal in full (`journal_id`), from `offset`.
+pub fn one_journal(value: &Value, journal_id: u64, offset: usize, names: &DetailNames) -> Option<String> {
+    let i = &value["issue"];
+    let j = i["journals"].as_array()?.iter().find(|j| j["id"].as_u64() == Some(journal_id))?;
+    let custom: HashMap<String, String> = i["custom_fields"]
+        .as_array()
+        .map(|a| a.iter().map(|c| (c["id"].to_string(), str_of(c, "name").to_owned())).collect())
+        .unwrap_or_default();
+    let private = if j["private_notes"] == Value::Bool(true) { " (private note)" } else { "" };
+    let mut out = format!(
+        "Issue #{} journal {journal_id} by {} at {}{private}\n",
+        i["id"],
+        name(j, "user"),
+        when(str_of(j, "created_on"))
+    );
+    for d in j["details"].as_array().into_iter().flatten() {
+        let _ = writeln!(out, "  {}", detail_line(d, names, &custom));
+    }
+    let notes = str_of(j, "notes");
+    if notes.trim().is_empty() {
+        out.push_str("(no note text)");
+    } else {
+        let text = chunk(notes, offset, TEXT_CHUNK * 2, |next| {
+            format!(
+                "read on with redmine_get_issue id={} journal_id={journal_id} text_offset={next}",
+                i["id"]
+            )
+        });
+        out.push_str(&untrusted(&format!("note {journal_id} by {}", name(j, "user")), &text));
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other lists
+
+pub fn search(value: &Value, offset: u64, limit: u32) -> String {
+    let list = value["results"].as_array().cloned().unwrap_or_default();
+    let mut lines = String::new();
+    for r in &list {
+        let desc = one_line(str_of(r, "description"));
+        let _ = writeln!(
+            lines,
+            "{} {} | {} | {}{}",
+            str_of(r, "type"),
+            r["id"],
+            one_line(str_of(r, "title")),
+            when(str_of(r, "datetime")),
+            if desc.is_empty() { String::new() } else { format!("\n  {}", cut_line(&desc, 160)) }
+        );
+    }
+    let mut out = if list.is_empty() {
+        String::from("No results.\n")
+    } else {
+        untrusted("search results", &lines) + "\n"
+    };
+    out.push_str(&footer(offset, list.len(), total(value), limit));
+    out
+}
+
+pub fn versions(value: &Value, offset: usize, limit: usize) -> String {
+    let list = value["versions"].as_array().cloned().unwrap_or_default();
+    let shown: Vec<&Value> = list.iter().skip(offset).take(limit).collect();
+    let mut out = String::new();
+    for v in &shown {
+        let due = str_of(v, "due_date");
+        let _ = writeln!(
+            out,
+            "{} {} [{}] project {}{}; sharing {}{}",
+            v["id"],
+            one_line(str_of(v, "name")),
+            str_of(v, "status"),
+            name(v, "project"),
+            if due.is_empty() { String::new() } else { format!("; due {due}") },
+            str_of(v, "sharing"),
+            short_desc(str_of(v, "description"))
+        );
+    }
+    let end = offset + shown.len();
+    let next = format!("offset={end}");
+    out.push_str(&page_footer(
+        offset as u64,
+        shown.len(),
+        Some(list.len() as u64),
+        (end < list.len()).then_some(next.as_str()),
+    ));
+    out
+}
+
+pub fn time_entries(value: &Value, offset: u64, limit: u32) -> String {
+    let list = value["time_entries"].as_array().cloned().unwrap_or_default();
+    let mut out = String::new();
+    let mut hours = 0.0;
+    for t in &list {
+        let h = t["hours"].as_f64().unwrap_or(0.0);
+        hours += h;
+        let issue = t.get("issue").map(|i| format!(" #{}", i["id"])).unwrap_or_default();
+        let comment = one_line(str_of(t, "comments"));
+        let _ = writeln!(
+            out,
+            "{} {} {}h {} by {} — {}{issue}{}",
+            t["id"],
+            str_of(t, "spent_on"),
+            h,
+            name(t, "activity"),
+            name(t, "user"),
+            name(t, "project"),
+            if comment.is_empty() { String::new() } else { format!(": {}", cut_line(&comment, 120)) }
+        );
+    }
+    if !list.is_empty() {
+        let _ = writeln!(out, "Hours on this page: {hours}");
+    }
+    out.push_str(&footer(offset, list.len(), total(value), limit));
+    out
+}
+
+pub fn wiki_index(value: &Value, project: &str, offset: usize, limit: usize) -> String {
+    let list = value["wiki_pages"].as_array().cloned().unwrap_or_default();
+    let shown: Vec<&Value> = list.iter().skip(offset).take(limit).collect();
+    let mut out = format!("Wiki pages of `{project}`:\n");
+    for p in &shown {
+        let parent = p.get("parent").map(|x| format!(" (parent {})", str_of(x, "title"))).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}{parent} v{} updated {}",
+            str_of(p, "title"),
+            num(p, "version"),
+            when(str_of(p, "updated_on"))
+        );
+    }
+    let end = offset + shown.len();
+    let next = format!("offset={end}");
+    out.push_str(&page_footer(
+        offset as u64,
+        shown.len(),
+        Some(list.len() as u64),
+        (end < list.len()).then_some(next.as_str()),
+    ));
+    out
+}
+
+pub fn wiki_page(value: &Value, project: &str, offset: usize) -> String {
+    let p = &value["wiki_page"];
+    let title = str_of(p, "title");
+    let mut out = format!(
+        "Wiki page {title} of `{project}`, version {} by {}, updated {}",
+        num(p, "version"),
+        name(p, "author"),
+        when(str_of(p, "updated_on"))
+    );
+    if let Some(parent) = p.get("parent") {
+        let _ = write!(out, "; parent {}", str_of(parent, "title"));
+    }
+    let comments = one_line(str_of(p, "comments"));
+    if !comments.is_empty() {
+        let _ = write!(out, "; change comment: {}", cut_line(&comments, 200));
+    }
+    out.push('\n');
+    if let Some(files) = p["attachments"].as_array().filter(|a| !a.is_empty()) {
+        let f: Vec<String> = files.iter().map(attachment_line).collect();
+        let _ = writeln!(out, "Attachments: {}", f.join("; "));
+    }
+    let text = chunk(str_of(p, "text"), offset, TEXT_CHUNK, |next| {
+        format!("read on with redmine_get_wiki_page project={project} title={title} text_offset={next}")
+    });
+    out.push_str(&untrusted(&format!("wiki page {title}"), &text));
+    out
+}
+
+pub fn attachment_line(a: &Value) -> String {
+    format!(
+        "{} {} ({} bytes, {})",
+        a["id"],
+        one_line(str_of(a, "filename")),
+        num(a, "filesize"),
+        str_of(a, "content_type")
+    )
+}
+
+pub fn attachment_meta(a: &Value) -> String {
+    let desc = one_line(str_of(a, "description"));
+    format!(
+        "Attachment {} {} — {} bytes, {}, by {} at {}{}",
+        a["id"],
+        one_line(str_of(a, "filename")),
+        num(a, "filesize"),
+        if str_of(a, "content_type").is_empty() { "unknown type" } else { str_of(a, "content_type") },
+        name(a, "author"),
+        when(str_of(a, "created_on")),
+        if desc.is_empty() { String::new() } else { format!("; description: {}", cut_line(&desc, 200)) }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn journal_details_read_as_changes() {
+        let mut names = DetailNames::new();
+        names.insert("status_id:1".into(), "New".into());
+        names.insert("status_id:2".into(), "In Progress".into());
+        let custom: HashMap<String, String> = [("1".to_owned(), "Severity".to_owned())].into();
+        let line = |d: Value| detail_line(&d, &names, &custom);
+        assert_eq!(
+            line(json!({"property": "attr", "name": "status_id", "old_value": "1", "new_value": "2"})),
+            "Status: New -> In Progress"
+        );
+        assert_eq!(
+            line(json!({"property": "attr", "name": "assigned_to_id", "old_value": null, "new_value": "9"})),
+            "Assignee: (none) -> 9"
+        );
+        assert_eq!(
+            line(json!({"property": "attr", "name": "child_id", "old_value": null, "new_value": "6"})),
+            "Subtask #6 added"
+        );
+        assert_eq!(
+            line(json!({"property": "cf", "name": "1", "old_value": "Low", "new_value": "High"})),
+            "Severity: Low -> High"
+        );
+        assert_eq!(
+            line(json!({"property": "attachment", "name": "3", "old_value": null, "new_value": "a.log"})),
+            "File a.log added (attachment 3)"
+        );
+        assert_eq!(
+            line(json!({"property": "relation", "name": "blocked", "old_value": null, "new_value": "7"})),
+            "Relation added: blocked #7"
+        );
+        assert_eq!(
+            line(json!({"property": "attr", "name": "description", "old_value": "a", "new_value": "b"})),
+            "Description changed"
+        );
+    }
+
+    #[test]
+    fn chunks_say_where_to_resume() {
+        let how = |n: usize| format!("text_offset={n}");
+        assert_eq!(chunk("a\r\nb", 0, 10, how), "a\nb");
+        let first = chunk("abcdefgh", 0, 3, how);
+        assert!(first.starts_with("abc\n") && first.contains("5 more characters; text_offset=3"), "{first}");
+        let next = chunk("abcdefgh", 3, 3, how);
+        assert!(next.starts_with("[… 3 characters before this]\ndef\n"), "{next}");
+        assert!(chunk("abc", 9, 3, how).contains("past the end"));
+    }
+
+    #[test]
+    fn footers_know_when_there_is_more() {
+        assert_eq!(footer(0, 20, Some(45), 20), "Showing 1–20 of 45; has_more: true; next: offset=20");
+        assert_eq!(footer(40, 5, Some(45), 20), "Showing 41–45 of 45; has_more: false");
+        assert_eq!(footer(0, 0, Some(0), 20), "Showing nothing of 0; has_more: false");
+    }
+}
