@@ -421,11 +421,17 @@ impl BitbucketApi {
         let body: Value = if response.body.is_empty() { Value::Null } else { response.json(TRACKER)? };
         let items = body["values"].as_array().cloned().unwrap_or_default();
         let total = body["size"].as_u64();
-        let next = body["next"].as_str().and_then(|n| Url::parse(n).ok()).map(|mut url| {
+        let mut note = None;
+        let next = body["next"].as_str().and_then(|n| Url::parse(n).ok()).and_then(|mut url| {
+            // Only a link on the configured origin is offered (and ever followed).
+            if url.origin() != self.http.base().origin() {
+                note = Some("Bitbucket's next-page link points to another host; it is not offered".to_owned());
+                return None;
+            }
             url.set_fragment(Some(&format!("o={}", offset + items.len() as u64)));
-            url.to_string()
+            Some(url.to_string())
         });
-        Ok(Page { items, offset, total, next, note: None })
+        Ok(Page { items, offset, total, next, note })
     }
 
     async fn dc_page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {

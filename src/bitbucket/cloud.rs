@@ -227,16 +227,16 @@ pub async fn list_pull_requests(
     args: &PageArgs,
 ) -> Result<Page<PullRequest>> {
     let mut call = api.call(&PRS, &[repo.workspace, repo.slug]);
-    let states: &[&str] = match filter.state.as_str() {
-        "ALL" => &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"],
-        "MERGED" => &["MERGED"],
-        "DECLINED" => &["DECLINED"],
-        _ => &["OPEN"],
-    };
-    for state in states {
-        call = call.query("state", state);
-    }
     let mut conditions = Vec::new();
+    match filter.state.as_str() {
+        // The spec types `state` as one string: all states go through the query instead.
+        "ALL" => conditions.push(
+            "(state=\"OPEN\" OR state=\"MERGED\" OR state=\"DECLINED\" OR state=\"SUPERSEDED\")".to_owned(),
+        ),
+        "MERGED" => call = call.query("state", "MERGED"),
+        "DECLINED" => call = call.query("state", "DECLINED"),
+        _ => call = call.query("state", "OPEN"),
+    }
     if let Some(author) = &filter.author {
         conditions.push(account_condition("author", author));
     }

@@ -9,3 +9,5 @@ mod protocol;
 mod readme;
 mod schemas;
 mod security;
+mod bitbucket_mock;
+mod bitbucket_fake;
