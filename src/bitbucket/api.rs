@@ -425,7 +425,8 @@ impl BitbucketApi {
         let next = body["next"].as_str().and_then(|n| Url::parse(n).ok()).and_then(|mut url| {
             // Only a link on the configured origin is offered (and ever followed).
             if url.origin() != self.http.base().origin() {
-                note = Some("Bitbucket's next-page link points to another host; it is not offered".to_owned());
+                note =
+                    Some("Bitbucket's next-page link points to another host; it is not offered".to_owned());
                 return None;
             }
             url.set_fragment(Some(&format!("o={}", offset + items.len() as u64)));
@@ -454,15 +455,11 @@ impl BitbucketApi {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
         };
-        let body = write
-            .call
-            .body
-            .as_ref()
-            .map_or_else(|| "no body".to_owned(), |b| format!("body {}", serde_json::to_string(b).unwrap_or_default()));
-        Ok(format!(
-            "Dry run (nothing sent): would {} {target} with {body}",
-            write.call.request.method()
-        ))
+        let body = write.call.body.as_ref().map_or_else(
+            || "no body".to_owned(),
+            |b| format!("body {}", serde_json::to_string(b).unwrap_or_default()),
+        );
+        Ok(format!("Dry run (nothing sent): would {} {target} with {body}", write.call.request.method()))
     }
 
     /// Send a write; the JSON answer (`null` when empty).
@@ -478,13 +475,18 @@ impl BitbucketApi {
     pub async fn whoami(&self) -> Result<String> {
         match self.flavor {
             Flavor::Cloud => {
-                let user: CloudUser =
-                    self.send(self.call(&cloud::USER, &[]).request, "the current user").await?.json(TRACKER)?;
+                let user: CloudUser = self
+                    .send(self.call(&cloud::USER, &[]).request, "the current user")
+                    .await?
+                    .json(TRACKER)?;
                 Ok(format!("Acting as {} ({}) on Bitbucket Cloud.", user.display_name, user.nickname))
             }
             Flavor::DataCenter => {
                 let response = self
-                    .send(self.call(&datacenter::APPLICATION_PROPERTIES, &[]).request, "the server properties")
+                    .send(
+                        self.call(&datacenter::APPLICATION_PROPERTIES, &[]).request,
+                        "the server properties",
+                    )
                     .await?;
                 let user = response
                     .headers
@@ -508,8 +510,12 @@ impl BitbucketApi {
     pub async fn list_projects(&self, workspace: Option<&str>, args: &PageArgs) -> Result<Page<Project>> {
         match self.flavor {
             Flavor::Cloud => {
-                let workspace = workspace
-                    .ok_or_else(|| Error::invalid("workspace", "Bitbucket Cloud lists the projects of one workspace: name it"))?;
+                let workspace = workspace.ok_or_else(|| {
+                    Error::invalid(
+                        "workspace",
+                        "Bitbucket Cloud lists the projects of one workspace: name it",
+                    )
+                })?;
                 cloud::list_projects(self, workspace, args).await
             }
             Flavor::DataCenter => datacenter::list_projects(self, args).await,
@@ -601,7 +607,12 @@ impl BitbucketApi {
         }
     }
 
-    pub async fn list_branches(&self, repo: Repo<'_>, filter: Option<&str>, args: &PageArgs) -> Result<Page<Branch>> {
+    pub async fn list_branches(
+        &self,
+        repo: Repo<'_>,
+        filter: Option<&str>,
+        args: &PageArgs,
+    ) -> Result<Page<Branch>> {
         match self.flavor {
             Flavor::Cloud => cloud::list_branches(self, repo, filter, args).await,
             Flavor::DataCenter => datacenter::list_branches(self, repo, filter, args).await,
@@ -780,26 +791,25 @@ impl BitbucketApi {
 
 fn classify_file(response: &Response) -> Result<FileContent> {
     let is_json = response.content_type.as_deref().is_some_and(|c| c.contains("json"));
-    if is_json {
-        if let Ok(listing) = serde_json::from_slice::<Value>(&response.body) {
-            if let Some(values) = listing["values"].as_array() {
-                let entries = values
-                    .iter()
-                    .map(|v| {
-                        let kind = v["type"].as_str().unwrap_or_default();
-                        let path = v["path"].as_str().unwrap_or_default();
-                        if kind == "commit_directory" { format!("{path}/") } else { path.to_owned() }
-                    })
-                    .collect();
-                return Ok(FileContent::Directory(Page {
-                    items: entries,
-                    offset: 0,
-                    total: listing["size"].as_u64(),
-                    next: None,
-                    note: None,
-                }));
-            }
-        }
+    if is_json
+        && let Ok(listing) = serde_json::from_slice::<Value>(&response.body)
+        && let Some(values) = listing["values"].as_array()
+    {
+        let entries = values
+            .iter()
+            .map(|v| {
+                let kind = v["type"].as_str().unwrap_or_default();
+                let path = v["path"].as_str().unwrap_or_default();
+                if kind == "commit_directory" { format!("{path}/") } else { path.to_owned() }
+            })
+            .collect();
+        return Ok(FileContent::Directory(Page {
+            items: entries,
+            offset: 0,
+            total: listing["size"].as_u64(),
+            next: None,
+            note: None,
+        }));
     }
     let body = &response.body;
     let sniff = &body[..body.len().min(8000)];
@@ -815,7 +825,8 @@ fn classify_file(response: &Response) -> Result<FileContent> {
 /// A Cloud cursor is the `next` link Bitbucket returned, with `#o=<offset>` appended. It must
 /// stay on the configured origin and on the same list the tool asks for.
 fn parse_cloud_cursor(cursor: &str, expected: &Url) -> Result<(Url, u64)> {
-    let bad = || Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned");
+    let bad =
+        || Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned");
     if cursor.len() > 2000 {
         return Err(bad());
     }
@@ -823,21 +834,16 @@ fn parse_cloud_cursor(cursor: &str, expected: &Url) -> Result<(Url, u64)> {
     if url.origin() != expected.origin() || url.path() != expected.path() {
         return Err(bad());
     }
-    let offset = url
-        .fragment()
-        .and_then(|f| f.strip_prefix("o="))
-        .and_then(|o| o.parse::<u64>().ok())
-        .unwrap_or(0);
+    let offset =
+        url.fragment().and_then(|f| f.strip_prefix("o=")).and_then(|o| o.parse::<u64>().ok()).unwrap_or(0);
     url.set_fragment(None);
     Ok((url, offset))
 }
 
 fn parse_dc_cursor(cursor: &str) -> Result<u64> {
-    cursor
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n <= 1_000_000_000)
-        .ok_or_else(|| Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned"))
+    cursor.parse::<u64>().ok().filter(|n| *n <= 1_000_000_000).ok_or_else(|| {
+        Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned")
+    })
 }
 
 /// The vendor's explanation from an error body: Data Center's `{"errors":[{"message"}]}`
@@ -941,7 +947,8 @@ mod tests {
             let description = op["description"].as_str().unwrap_or_default();
             for q in ep.query {
                 // A parameter the operation's own description documents (`?path=...`) counts.
-                let documented = description.contains(&format!("?{q}=")) || description.contains(&format!("&{q}="));
+                let documented =
+                    description.contains(&format!("?{q}=")) || description.contains(&format!("&{q}="));
                 assert!(
                     params.contains(*q) || global_query.contains(q) || documented,
                     "{} {}: query parameter {q} is not in the spec (has {params:?})",
@@ -961,8 +968,16 @@ mod tests {
     fn cloud_endpoints_exist_in_the_cloud_spec() {
         // Cloud documents paging (`page`, `pagelen`) and filtering/sorting (`q`, `sort`) for
         // every paginated list, whether or not the operation lists them.
-        check_inventory(&spec("bitbucket-cloud.openapi.json"), cloud::ENDPOINTS, &["page", "pagelen", "q", "sort"]);
-        assert_eq!(count_defined(include_str!("cloud.rs")), cloud::ENDPOINTS.len(), "cloud::ENDPOINTS is incomplete");
+        check_inventory(
+            &spec("bitbucket-cloud.openapi.json"),
+            cloud::ENDPOINTS,
+            &["page", "pagelen", "q", "sort"],
+        );
+        assert_eq!(
+            count_defined(include_str!("cloud.rs")),
+            cloud::ENDPOINTS.len(),
+            "cloud::ENDPOINTS is incomplete"
+        );
     }
 
     #[test]
@@ -1002,12 +1017,16 @@ mod tests {
         let url = client.url_for(&call.request).expect("url");
         assert_eq!(url.path(), "/bb/rest/api/1.0/projects/PRJ/repos/my%20repo/pull-requests/7.diff");
         let call = cloud::PR.call(Flavor::Cloud, &["ws", "repo", "3"]);
-        assert_eq!(client.url_for(&call.request).expect("url").path(), "/bb/2.0/repositories/ws/repo/pullrequests/3");
+        assert_eq!(
+            client.url_for(&call.request).expect("url").path(),
+            "/bb/2.0/repositories/ws/repo/pullrequests/3"
+        );
     }
 
     #[test]
     fn cursors_are_validated() {
-        let expected = Url::parse("https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5").expect("url");
+        let expected =
+            Url::parse("https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5").expect("url");
         let (url, offset) = parse_cloud_cursor(
             "https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5&page=2#o=5",
             &expected,

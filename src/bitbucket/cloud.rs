@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::api::{
-    Activity, BitbucketApi, Branch, Change, Comment, Commit, Endpoint, Issue, NewComment, NewPullRequest, Page,
-    PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write, first, s,
+    Activity, BitbucketApi, Branch, Change, Comment, Commit, Endpoint, Issue, NewComment, NewPullRequest,
+    Page, PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write, first, s,
 };
 use crate::error::Result;
 
@@ -16,9 +16,13 @@ pub const USER: Endpoint = Endpoint::new("GET", "/user", &[]);
 pub const PROJECTS: Endpoint = Endpoint::new("GET", "/workspaces/{workspace}/projects", PAGED);
 pub const REPOS: Endpoint = Endpoint::new("GET", "/repositories/{workspace}", FILTERED);
 pub const REPO: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}", &[]);
-pub const PRS: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests", &["state", "q", "page", "pagelen"]);
-pub const PR: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}", &[]);
+pub const PRS: Endpoint = Endpoint::new(
+    "GET",
+    "/repositories/{workspace}/{repo_slug}/pullrequests",
+    &["state", "q", "page", "pagelen"],
+);
+pub const PR: Endpoint =
+    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}", &[]);
 pub const PR_STATUSES: Endpoint = Endpoint::new(
     "GET",
     "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/statuses",
@@ -26,31 +30,55 @@ pub const PR_STATUSES: Endpoint = Endpoint::new(
 );
 pub const PR_DIFF: Endpoint =
     Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/diff", &[]);
-pub const PR_COMMENTS: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments", PAGED);
-pub const PR_COMMITS: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/commits", PAGED);
-pub const PR_ACTIVITY: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/activity", PAGED);
-pub const BRANCHES: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/refs/branches", FILTERED);
+pub const PR_COMMENTS: Endpoint = Endpoint::new(
+    "GET",
+    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
+    PAGED,
+);
+pub const PR_COMMITS: Endpoint = Endpoint::new(
+    "GET",
+    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/commits",
+    PAGED,
+);
+pub const PR_ACTIVITY: Endpoint = Endpoint::new(
+    "GET",
+    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/activity",
+    PAGED,
+);
+pub const BRANCHES: Endpoint =
+    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/refs/branches", FILTERED);
 pub const COMMITS: Endpoint =
     Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/commits", &["path", "page", "pagelen"]);
-pub const COMMITS_AT: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/commits/{revision}", &["path", "page", "pagelen"]);
-pub const COMMIT: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/commit/{commit}", &[]);
-pub const DIFFSTAT: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/diffstat/{spec}", PAGED);
-pub const SRC: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}", &[]);
+pub const COMMITS_AT: Endpoint = Endpoint::new(
+    "GET",
+    "/repositories/{workspace}/{repo_slug}/commits/{revision}",
+    &["path", "page", "pagelen"],
+);
+pub const COMMIT: Endpoint =
+    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/commit/{commit}", &[]);
+pub const DIFFSTAT: Endpoint =
+    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/diffstat/{spec}", PAGED);
+pub const SRC: Endpoint =
+    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}", &[]);
 pub const SEARCH: Endpoint =
     Endpoint::new("GET", "/workspaces/{workspace}/search/code", &["search_query", "page", "pagelen"]);
 pub const ISSUES: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/issues", FILTERED);
-pub const ISSUE: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/issues/{issue_id}", &[]);
+pub const ISSUE: Endpoint =
+    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/issues/{issue_id}", &[]);
 pub const ISSUE_COMMENTS: Endpoint =
     Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments", FILTERED);
-pub const PR_CREATE: Endpoint = Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests", &[]);
-pub const PR_COMMENT: Endpoint =
-    Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments", &[]);
-pub const PR_APPROVE: Endpoint =
-    Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/approve", &[]);
+pub const PR_CREATE: Endpoint =
+    Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests", &[]);
+pub const PR_COMMENT: Endpoint = Endpoint::new(
+    "POST",
+    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
+    &[],
+);
+pub const PR_APPROVE: Endpoint = Endpoint::new(
+    "POST",
+    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/approve",
+    &[],
+);
 pub const PR_REQUEST_CHANGES: Endpoint = Endpoint::new(
     "POST",
     "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/request-changes",
@@ -58,8 +86,11 @@ pub const PR_REQUEST_CHANGES: Endpoint = Endpoint::new(
 );
 pub const PR_MERGE: Endpoint =
     Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/merge", &[]);
-pub const PR_DECLINE: Endpoint =
-    Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/decline", &[]);
+pub const PR_DECLINE: Endpoint = Endpoint::new(
+    "POST",
+    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/decline",
+    &[],
+);
 pub const ISSUE_CREATE: Endpoint = Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/issues", &[]);
 pub const ISSUE_COMMENT: Endpoint =
     Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments", &[]);
@@ -495,7 +526,12 @@ pub async fn list_issues(
     Ok(page.map(|v| issue(&v)))
 }
 
-pub async fn get_issue(api: &BitbucketApi, repo: Repo<'_>, id: u64, comments: u32) -> Result<(Issue, Page<Comment>)> {
+pub async fn get_issue(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    comments: u32,
+) -> Result<(Issue, Page<Comment>)> {
     let id_text = id.to_string();
     let subject = format!("issue {id}");
     let args = PageArgs { limit: comments.max(1), cursor: None };
@@ -567,7 +603,13 @@ pub fn add_pull_request_comment(api: &BitbucketApi, repo: Repo<'_>, id: u64, c: 
 }
 
 /// A body-less action on a pull request (approve, request changes, decline).
-pub fn pr_action(api: &BitbucketApi, repo: Repo<'_>, id: u64, endpoint: &'static Endpoint, what: &str) -> Write {
+pub fn pr_action(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    endpoint: &'static Endpoint,
+    what: &str,
+) -> Write {
     let id_text = id.to_string();
     Write {
         call: api.call(endpoint, &[repo.workspace, repo.slug, &id_text]),

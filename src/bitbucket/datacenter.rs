@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use super::api::{
-    Activity, BitbucketApi, Branch, Change, Comment, Commit, Endpoint, NewComment, NewPullRequest, Page, PageArgs,
-    PrFilter, Project, PullRequest, Repo, Repository, Reviewer, Write, first, s,
+    Activity, BitbucketApi, Branch, Change, Comment, Commit, Endpoint, NewComment, NewPullRequest, Page,
+    PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, Write, first, s,
 };
 use crate::error::Result;
 
@@ -17,14 +17,18 @@ pub const PROJECTS: Endpoint = Endpoint::new("GET", "/api/latest/projects", PAGE
 pub const REPOS: Endpoint = Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos", PAGED);
 pub const REPOS_SEARCH: Endpoint =
     Endpoint::new("GET", "/api/latest/repos", &["projectkey", "name", "start", "limit"]);
-pub const REPO: Endpoint = Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}", &[]);
+pub const REPO: Endpoint =
+    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}", &[]);
 pub const PRS: Endpoint = Endpoint::new(
     "GET",
     "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests",
     &["state", "at", "direction", "order", "start", "limit"],
 );
-pub const PR: Endpoint =
-    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}", &[]);
+pub const PR: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}",
+    &[],
+);
 pub const PR_MERGE_STATUS: Endpoint = Endpoint::new(
     "GET",
     "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/merge",
@@ -283,7 +287,12 @@ pub async fn list_pull_requests(
     Ok(page.map(|v| pull_request(&v)))
 }
 
-pub async fn get_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64, details: bool) -> Result<PullRequest> {
+pub async fn get_pull_request(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    details: bool,
+) -> Result<PullRequest> {
     let id_text = id.to_string();
     let args = [repo.workspace, repo.slug, id_text.as_str()];
     let subject = format!("pull request {id}");
@@ -379,7 +388,8 @@ pub async fn list_pull_request_comments(
     let mut comments = Vec::new();
     for a in &page.items {
         if a["action"] == "COMMENTED" && a["commentAction"].as_str().is_none_or(|c| c == "ADDED") {
-            let anchor = if a["commentAnchor"].is_object() { &a["commentAnchor"] } else { &a["comment"]["anchor"] };
+            let anchor =
+                if a["commentAnchor"].is_object() { &a["commentAnchor"] } else { &a["comment"]["anchor"] };
             flatten_comment(&a["comment"], None, anchor, &mut comments);
         }
     }
@@ -474,10 +484,8 @@ pub async fn list_commits(
     path: Option<&str>,
     args: &PageArgs,
 ) -> Result<Page<Commit>> {
-    let call = api
-        .call(&COMMITS, &[repo.workspace, repo.slug])
-        .query_opt("until", branch)
-        .query_opt("path", path);
+    let call =
+        api.call(&COMMITS, &[repo.workspace, repo.slug]).query_opt("until", branch).query_opt("path", path);
     let page = api.page(call, args, &repo_subject(repo)).await?;
     Ok(page.map(|v| commit(&v)))
 }

@@ -63,7 +63,12 @@ fn page_args(limit: Option<i64>, cursor: Option<&str>) -> Result<PageArgs> {
     let cursor = match cursor {
         None | Some("") => None,
         Some(c) if c.len() <= 2000 && !c.chars().any(char::is_control) => Some(c.to_owned()),
-        Some(_) => return Err(Error::invalid("cursor", "not a cursor from this list; pass `next` exactly as returned")),
+        Some(_) => {
+            return Err(Error::invalid(
+                "cursor",
+                "not a cursor from this list; pass `next` exactly as returned",
+            ));
+        }
     };
     Ok(PageArgs { limit: params::limit(limit)?, cursor })
 }
@@ -102,59 +107,88 @@ fn one_of<'a>(arg: &str, value: Option<&'a str>, allowed: &[&'a str]) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
+/// Every byte of `tools/list` costs context: an optional argument is simply not `required`,
+/// so its `["string", "null"]` becomes `"string"`, and integer `format`s go.
+fn compact_schema(schema: &mut schemars::Schema) {
+    let Some(properties) = schema.get_mut("properties").and_then(serde_json::Value::as_object_mut) else {
+        return;
+    };
+    for property in properties.values_mut() {
+        let Some(p) = property.as_object_mut() else { continue };
+        p.remove("format");
+        if p.get("default").is_some_and(serde_json::Value::is_null) {
+            p.remove("default");
+        }
+        if let Some(types) = p.get("type").and_then(serde_json::Value::as_array) {
+            let rest: Vec<_> = types.iter().filter(|t| *t != "null").cloned().collect();
+            if rest.len() == 1 {
+                p.insert("type".into(), rest[0].clone());
+            }
+        }
+        if let Some(items) = p.get_mut("items").and_then(serde_json::Value::as_object_mut) {
+            items.remove("format");
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct ListProjectsParams {
-    /// Cloud: the workspace slug (required). Data Center: ignored (all visible projects).
+    /// Cloud workspace (required on Cloud).
     pub workspace: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct ListRepositoriesParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
-    /// Only repositories whose name contains this.
+    /// Name contains this.
     pub name: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct RepoParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct ListPullRequestsParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// open (default), merged, declined or all.
     pub state: Option<String>,
-    /// Author: Cloud nickname or {uuid}; Data Center user name.
+    /// Cloud nickname or {uuid}; Data Center user name.
     pub author: Option<String>,
-    /// Reviewer, same forms as author.
+    /// Like author.
     pub reviewer: Option<String>,
     /// Target branch name.
     pub target_branch: Option<String>,
-    /// Page size, 1-100 (default 20; Cloud at most 50).
+    /// 1-100, default 20 (Cloud: at most 50).
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct PullRequestParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
@@ -163,64 +197,69 @@ pub struct PullRequestParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct DiffParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// Pull request id.
     pub pull_request_id: i64,
-    /// Only this file's diff (a path from the file list), with a larger cap.
+    /// One file's diff (a path from the file list).
     pub path: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct PullRequestPageParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// Pull request id.
     pub pull_request_id: i64,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct ListBranchesParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
-    /// Only branches whose name contains this.
+    /// Name contains this.
     pub filter: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct ListCommitsParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
-    /// Branch, tag or commit to list from (default: the default branch).
+    /// Branch, tag or commit.
     pub branch: Option<String>,
-    /// Only commits touching this file or directory.
+    /// File or directory.
     pub path: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct GetCommitParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
@@ -229,65 +268,70 @@ pub struct GetCommitParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct GetFileParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// File path in the repository, e.g. src/main.rs.
     pub path: String,
-    /// Branch, tag or commit (default: the default branch).
+    /// Branch, tag or commit.
     #[serde(rename = "ref")]
     pub git_ref: Option<String>,
-    /// First line to show, 1-based (default 1); 400 lines are shown per call.
+    /// First line, default 1.
     pub start_line: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct SearchCodeParams {
-    /// Cloud workspace slug.
+    /// Cloud workspace.
     pub workspace: String,
-    /// Search terms (Bitbucket code search syntax).
+    /// Search terms.
     pub query: String,
     /// Only this repository (slug).
     pub repo: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct ListIssuesParams {
-    /// Cloud workspace slug.
+    /// Cloud workspace.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// new, open, resolved, on hold, invalid, duplicate, wontfix or closed.
     pub state: Option<String>,
-    /// Only issues whose title contains this.
+    /// Title contains this.
     pub query: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// `next` cursor of the previous page.
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct GetIssueParams {
-    /// Cloud workspace slug.
+    /// Cloud workspace.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// Issue id.
     pub issue_id: i64,
-    /// How many comments to include, 0-100 (default 20).
+    /// Comments to show, 0-100, default 20.
     pub comments: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct CreatePullRequestParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
@@ -299,7 +343,7 @@ pub struct CreatePullRequestParams {
     pub target_branch: String,
     /// Description (Markdown).
     pub description: Option<String>,
-    /// Reviewers: Cloud account {uuid} or account id; Data Center user names.
+    /// Cloud account {uuid}s or ids; Data Center user names.
     #[serde(default)]
     pub reviewers: Vec<String>,
     /// Delete the source branch after the merge (Cloud).
@@ -308,14 +352,15 @@ pub struct CreatePullRequestParams {
     /// Open as a draft.
     #[serde(default)]
     pub draft: bool,
-    /// Only show the request that would be sent.
+    /// Only show what would be sent.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct AddPrCommentParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
@@ -329,46 +374,49 @@ pub struct AddPrCommentParams {
     pub line: Option<i64>,
     /// Reply to this comment id.
     pub parent_id: Option<i64>,
-    /// Only show the request that would be sent.
+    /// Only show what would be sent.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct PrWriteParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// Pull request id.
     pub pull_request_id: i64,
-    /// Only show the request that would be sent.
+    /// Only show what would be sent.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct MergeParams {
-    /// Cloud workspace slug, or Data Center project key.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
     /// Pull request id.
     pub pull_request_id: i64,
-    /// Merge strategy, e.g. merge_commit, squash, fast_forward (Cloud) or no-ff, squash, ff-only (Data Center); default: the repository's.
+    /// Cloud: merge_commit, squash, fast_forward...; Data Center: no-ff, squash, ff-only...
     pub strategy: Option<String>,
     /// Merge commit message.
     pub message: Option<String>,
     /// Delete the source branch (Cloud).
     pub close_source_branch: Option<bool>,
-    /// Only show the request that would be sent.
+    /// Only show what would be sent.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct CreateIssueParams {
-    /// Cloud workspace slug.
+    /// Cloud workspace.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
@@ -380,14 +428,15 @@ pub struct CreateIssueParams {
     pub kind: Option<String>,
     /// trivial, minor, major, critical or blocker.
     pub priority: Option<String>,
-    /// Only show the request that would be sent.
+    /// Only show what would be sent.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(transform = compact_schema)]
 pub struct AddIssueCommentParams {
-    /// Cloud workspace slug.
+    /// Cloud workspace.
     pub workspace: String,
     /// Repository slug.
     pub repo: String,
@@ -395,7 +444,7 @@ pub struct AddIssueCommentParams {
     pub issue_id: i64,
     /// Comment text (Markdown).
     pub text: String,
-    /// Only show the request that would be sent.
+    /// Only show what would be sent.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -429,11 +478,17 @@ impl TrackerServer {
         self.bitbucket()?.whoami().await
     }
 
-    /// List projects: a Cloud workspace's projects, or all Data Center projects (key, name).
-    /// Data Center project keys are what the other tools take as `workspace`.
+    /// List projects (key, name): a Cloud workspace's, or all on Data Center, whose keys the
+    /// other tools take as `workspace`.
     #[tool(
         name = "bitbucket_list_projects",
-        annotations(title = "Bitbucket: list projects", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: list projects",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_list_projects(&self, Parameters(p): Parameters<ListProjectsParams>) -> Result<String> {
         let workspace =
@@ -446,9 +501,18 @@ impl TrackerServer {
     /// List repositories of a Cloud workspace or Data Center project, optionally by name.
     #[tool(
         name = "bitbucket_list_repositories",
-        annotations(title = "Bitbucket: list repositories", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: list repositories",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_list_repositories(&self, Parameters(p): Parameters<ListRepositoriesParams>) -> Result<String> {
+    async fn bitbucket_list_repositories(
+        &self,
+        Parameters(p): Parameters<ListRepositoriesParams>,
+    ) -> Result<String> {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
         let name = p.name.as_deref().map(|n| params::text("name", n, MAX_NAME)).transpose()?;
         let args = page_args(p.limit, p.cursor.as_deref())?;
@@ -459,51 +523,88 @@ impl TrackerServer {
     /// One repository: visibility, default branch, clone URLs, description.
     #[tool(
         name = "bitbucket_get_repository",
-        annotations(title = "Bitbucket: get repository", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: get repository",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_get_repository(&self, Parameters(p): Parameters<RepoParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         Ok(render::repository(&self.bitbucket()?.get_repository(repo).await?))
     }
 
-    /// List pull requests of a repository, newest first: id, state, title, author, branches,
-    /// approvals. Filter by state, author, reviewer, target branch.
+    /// List a repository's pull requests (id, state, title, author, branches, approvals),
+    /// filtered by state, author, reviewer, target branch.
     #[tool(
         name = "bitbucket_list_pull_requests",
-        annotations(title = "Bitbucket: list pull requests", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: list pull requests",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_list_pull_requests(&self, Parameters(p): Parameters<ListPullRequestsParams>) -> Result<String> {
+    async fn bitbucket_list_pull_requests(
+        &self,
+        Parameters(p): Parameters<ListPullRequestsParams>,
+    ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
-        let state = one_of("state", p.state.as_deref(), &["open", "merged", "declined", "all"])?.unwrap_or("open");
-        let who = |arg: &str, v: &Option<String>| v.as_deref().map(|v| params::text(arg, v, MAX_NAME).map(str::to_owned)).transpose();
+        let state =
+            one_of("state", p.state.as_deref(), &["open", "merged", "declined", "all"])?.unwrap_or("open");
+        let who = |arg: &str, v: &Option<String>| {
+            v.as_deref().map(|v| params::text(arg, v, MAX_NAME).map(str::to_owned)).transpose()
+        };
         let filter = PrFilter {
             state: state.to_ascii_uppercase(),
             author: who("author", &p.author)?,
             reviewer: who("reviewer", &p.reviewer)?,
-            target: p.target_branch.as_deref().map(|b| branch("target_branch", b).map(str::to_owned)).transpose()?,
+            target: p
+                .target_branch
+                .as_deref()
+                .map(|b| branch("target_branch", b).map(str::to_owned))
+                .transpose()?,
         };
         let args = page_args(p.limit, p.cursor.as_deref())?;
         let page = self.bitbucket()?.list_pull_requests(repo, &filter, &args).await?;
         Ok(render::pull_requests(&page))
     }
 
-    /// One pull request: title, state, author, branches, reviewers and their verdicts, merge
-    /// status and builds where available, description.
+    /// One pull request: state, author, branches, reviewers' verdicts, merge status and builds
+    /// where available, description.
     #[tool(
         name = "bitbucket_get_pull_request",
-        annotations(title = "Bitbucket: get pull request", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: get pull request",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_get_pull_request(&self, Parameters(p): Parameters<PullRequestParams>) -> Result<String> {
+    async fn bitbucket_get_pull_request(
+        &self,
+        Parameters(p): Parameters<PullRequestParams>,
+    ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
         Ok(render::pull_request(&self.bitbucket()?.get_pull_request(repo, id).await?))
     }
 
-    /// A pull request's diff: changed files with +/- counts first, then the unified diff,
-    /// capped per file and in total. Pass `path` for one file's whole diff.
+    /// A pull request's changed files with +/- counts, then the diff (capped per file and in
+    /// total; `path` gives one file's whole diff).
     #[tool(
         name = "bitbucket_get_pull_request_diff",
-        annotations(title = "Bitbucket: pull request diff", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: pull request diff",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_get_pull_request_diff(&self, Parameters(p): Parameters<DiffParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -513,11 +614,16 @@ impl TrackerServer {
         Ok(render::diff(id, &text, path))
     }
 
-    /// A pull request's comments as threads: replies under their parent, inline comments with
-    /// file and line.
+    /// A pull request's comments as threads, inline ones with file and line.
     #[tool(
         name = "bitbucket_list_pull_request_comments",
-        annotations(title = "Bitbucket: pull request comments", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: pull request comments",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_list_pull_request_comments(
         &self,
@@ -533,7 +639,13 @@ impl TrackerServer {
     /// The commits of a pull request: hash, date, author, subject.
     #[tool(
         name = "bitbucket_list_pull_request_commits",
-        annotations(title = "Bitbucket: pull request commits", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: pull request commits",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_list_pull_request_commits(
         &self,
@@ -546,10 +658,16 @@ impl TrackerServer {
         Ok(render::commits(&page, &format!("pull request #{id}")))
     }
 
-    /// A pull request's activity, newest first: updates, approvals, change requests, comments.
+    /// A pull request's activity: updates, approvals, change requests, comments.
     #[tool(
         name = "bitbucket_get_pull_request_activity",
-        annotations(title = "Bitbucket: pull request activity", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: pull request activity",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_get_pull_request_activity(
         &self,
@@ -562,10 +680,16 @@ impl TrackerServer {
         Ok(render::activity(&page))
     }
 
-    /// List branches of a repository (most recently changed first) with their head commit.
+    /// List a repository's branches, recently changed first, with head commits.
     #[tool(
         name = "bitbucket_list_branches",
-        annotations(title = "Bitbucket: list branches", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: list branches",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_list_branches(&self, Parameters(p): Parameters<ListBranchesParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -575,11 +699,17 @@ impl TrackerServer {
         Ok(render::branches(&page))
     }
 
-    /// List commits, newest first, from a branch (default: the default branch), optionally only
-    /// those touching a path.
+    /// List commits, newest first, from a branch (default: the default one), optionally only
+    /// those touching `path`.
     #[tool(
         name = "bitbucket_list_commits",
-        annotations(title = "Bitbucket: list commits", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: list commits",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_list_commits(&self, Parameters(p): Parameters<ListCommitsParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -594,7 +724,13 @@ impl TrackerServer {
     /// One commit: author, date, parents, full message, and the files it changed.
     #[tool(
         name = "bitbucket_get_commit",
-        annotations(title = "Bitbucket: get commit", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: get commit",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_get_commit(&self, Parameters(p): Parameters<GetCommitParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -603,11 +739,17 @@ impl TrackerServer {
         Ok(render::commit(&commit, &changes))
     }
 
-    /// A text file's content at a branch, tag or commit, 400 lines per call (`start_line` for
-    /// more). Binary files are refused; a directory path lists its entries.
+    /// A text file at a ref, 400 lines per call (`start_line` for more); binary files are
+    /// refused, directories listed.
     #[tool(
         name = "bitbucket_get_file",
-        annotations(title = "Bitbucket: get file", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: get file",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_get_file(&self, Parameters(p): Parameters<GetFileParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -621,11 +763,16 @@ impl TrackerServer {
         Ok(render::file(path, &content, start))
     }
 
-    /// Search code in a Cloud workspace (optionally one repository): file paths with matching
-    /// lines. Not available on Data Center.
+    /// Search code in a Cloud workspace or one repository: files and matching lines.
     #[tool(
         name = "bitbucket_search_code",
-        annotations(title = "Bitbucket: search code", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: search code",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_search_code(&self, Parameters(p): Parameters<SearchCodeParams>) -> Result<String> {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
@@ -636,11 +783,17 @@ impl TrackerServer {
         Ok(render::search(&page))
     }
 
-    /// List issues of a Cloud repository's issue tracker, recently updated first: id, state,
-    /// title, kind, priority, people.
+    /// List a Cloud repository's issues, recently updated first: id, state, title, kind,
+    /// priority, people.
     #[tool(
         name = "bitbucket_list_issues",
-        annotations(title = "Bitbucket: list issues", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: list issues",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_list_issues(&self, Parameters(p): Parameters<ListIssuesParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -658,7 +811,13 @@ impl TrackerServer {
     /// One Cloud issue with its description and comments.
     #[tool(
         name = "bitbucket_get_issue",
-        annotations(title = "Bitbucket: get issue", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: get issue",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_get_issue(&self, Parameters(p): Parameters<GetIssueParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -666,19 +825,29 @@ impl TrackerServer {
         let comments = match p.comments {
             None => 20,
             Some(0) => 0,
-            Some(n) => params::limit(Some(n)).map_err(|_| Error::invalid("comments", "must be from 0 to 100"))?,
+            Some(n) => {
+                params::limit(Some(n)).map_err(|_| Error::invalid("comments", "must be from 0 to 100"))?
+            }
         };
         let (issue, page) = self.bitbucket()?.get_issue(repo, id, comments).await?;
         Ok(render::issue(&issue, &page))
     }
 
-    /// Open a pull request from `source_branch` into `target_branch`, with optional
-    /// description and reviewers.
+    /// Open a pull request from `source_branch` into `target_branch`.
     #[tool(
         name = "bitbucket_create_pull_request",
-        annotations(title = "Bitbucket: create pull request", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: create pull request",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_create_pull_request(&self, Parameters(p): Parameters<CreatePullRequestParams>) -> Result<String> {
+    async fn bitbucket_create_pull_request(
+        &self,
+        Parameters(p): Parameters<CreatePullRequestParams>,
+    ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         if p.reviewers.len() > 50 {
             return Err(Error::invalid("reviewers", "at most 50"));
@@ -707,13 +876,21 @@ impl TrackerServer {
         Ok(format!("Created pull request:\n{}", render::pull_request(&created)))
     }
 
-    /// Comment on a pull request: general, inline on a file and line (`path`, `line`), or a
-    /// reply (`parent_id`).
+    /// Comment on a pull request: general, inline (`path`, `line`) or a reply (`parent_id`).
     #[tool(
         name = "bitbucket_add_pull_request_comment",
-        annotations(title = "Bitbucket: comment on pull request", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: comment on pull request",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_add_pull_request_comment(&self, Parameters(p): Parameters<AddPrCommentParams>) -> Result<String> {
+    async fn bitbucket_add_pull_request_comment(
+        &self,
+        Parameters(p): Parameters<AddPrCommentParams>,
+    ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
         let text = params::text("text", &p.text, MAX_TEXT)?;
@@ -737,9 +914,18 @@ impl TrackerServer {
     /// Approve a pull request as the current account.
     #[tool(
         name = "bitbucket_approve_pull_request",
-        annotations(title = "Bitbucket: approve pull request", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: approve pull request",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_approve_pull_request(&self, Parameters(p): Parameters<PrWriteParams>) -> Result<String> {
+    async fn bitbucket_approve_pull_request(
+        &self,
+        Parameters(p): Parameters<PrWriteParams>,
+    ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
@@ -754,7 +940,13 @@ impl TrackerServer {
     /// Request changes on a pull request as the current account (Data Center: "needs work").
     #[tool(
         name = "bitbucket_request_changes",
-        annotations(title = "Bitbucket: request changes", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: request changes",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_request_changes(&self, Parameters(p): Parameters<PrWriteParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
@@ -768,16 +960,22 @@ impl TrackerServer {
         Ok(format!("Requested changes on pull request #{id}."))
     }
 
-    /// Merge a pull request into its target branch. Conflicts and unmet merge checks are
-    /// explained in the error.
+    /// Merge a pull request; conflicts and unmet merge checks are explained.
     #[tool(
         name = "bitbucket_merge_pull_request",
-        annotations(title = "Bitbucket: merge pull request", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: merge pull request",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_merge_pull_request(&self, Parameters(p): Parameters<MergeParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
-        let strategy = p.strategy.as_deref().map(|s| params::segment("strategy", s, 40, false)).transpose()?;
+        let strategy =
+            p.strategy.as_deref().map(|s| params::segment("strategy", s, 40, false)).transpose()?;
         let message = opt_text("message", p.message.as_deref())?;
         let api = self.bitbucket()?;
         let write = api.merge_pull_request(repo, id, strategy, message, p.close_source_branch).await?;
@@ -796,9 +994,18 @@ impl TrackerServer {
     /// Decline (close without merging) a pull request.
     #[tool(
         name = "bitbucket_decline_pull_request",
-        annotations(title = "Bitbucket: decline pull request", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: decline pull request",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_decline_pull_request(&self, Parameters(p): Parameters<PrWriteParams>) -> Result<String> {
+    async fn bitbucket_decline_pull_request(
+        &self,
+        Parameters(p): Parameters<PrWriteParams>,
+    ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
@@ -813,14 +1020,21 @@ impl TrackerServer {
     /// Create an issue in a Cloud repository's issue tracker.
     #[tool(
         name = "bitbucket_create_issue",
-        annotations(title = "Bitbucket: create issue", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: create issue",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
     async fn bitbucket_create_issue(&self, Parameters(p): Parameters<CreateIssueParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let title = params::text("title", &p.title, 255)?;
         let content = opt_text("content", p.content.as_deref())?;
         let kind = one_of("kind", p.kind.as_deref(), &["bug", "enhancement", "proposal", "task"])?;
-        let priority = one_of("priority", p.priority.as_deref(), &["trivial", "minor", "major", "critical", "blocker"])?;
+        let priority =
+            one_of("priority", p.priority.as_deref(), &["trivial", "minor", "major", "critical", "blocker"])?;
         let api = self.bitbucket()?;
         let write = api.create_issue(repo, title, content, kind, priority)?;
         if p.dry_run {
@@ -831,12 +1045,21 @@ impl TrackerServer {
         Ok(format!("Created issue #{} \"{}\".", issue.id, crate::render::one_line(&issue.title)))
     }
 
-    /// Comment on a Cloud issue.
+    /// Add a comment to an issue of a Cloud repository.
     #[tool(
         name = "bitbucket_add_issue_comment",
-        annotations(title = "Bitbucket: comment on issue", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true)
+        annotations(
+            title = "Bitbucket: comment on issue",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
     )]
-    async fn bitbucket_add_issue_comment(&self, Parameters(p): Parameters<AddIssueCommentParams>) -> Result<String> {
+    async fn bitbucket_add_issue_comment(
+        &self,
+        Parameters(p): Parameters<AddIssueCommentParams>,
+    ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = params::positive_id("issue_id", p.issue_id)?;
         let text = params::text("text", &p.text, MAX_TEXT)?;

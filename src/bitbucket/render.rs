@@ -4,7 +4,10 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use super::api::{Activity, Branch, Change, Comment, Commit, FileContent, Issue, Page, Project, PullRequest, Repository, SearchHit};
+use super::api::{
+    Activity, Branch, Change, Comment, Commit, FileContent, Issue, Page, Project, PullRequest, Repository,
+    SearchHit,
+};
 use crate::render::{cut, one_line, page_footer, untrusted, when};
 
 /// Longest description or comment shown in full.
@@ -44,7 +47,11 @@ pub fn projects(page: &Page<Project>) -> String {
             Some(false) => " (public)",
             None => "",
         };
-        let desc = if p.description.is_empty() { String::new() } else { format!(" — {}", one_line(&cut(&p.description, 120, "see the project"))) };
+        let desc = if p.description.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", one_line(&cut(&p.description, 120, "see the project")))
+        };
         let _ = writeln!(out, "{} {}{vis}{desc}", p.key, one_line(&p.name));
     }
     out + &footer(page, page.items.len())
@@ -87,7 +94,10 @@ pub fn repository(r: &Repository) -> String {
         let _ = writeln!(out, "clone: {c}");
     }
     if !r.description.trim().is_empty() {
-        out.push_str(&untrusted("repository description", &cut(&r.description, MAX_TEXT, "see the repository page")));
+        out.push_str(&untrusted(
+            "repository description",
+            &cut(&r.description, MAX_TEXT, "see the repository page"),
+        ));
     }
     out.trim_end().to_owned()
 }
@@ -231,7 +241,9 @@ pub fn diff(id: u64, text: &str, only: Option<&str>) -> String {
         let bin = if f.binary { " (binary)" } else { "" };
         let _ = writeln!(out, "{} +{} -{}{bin}", f.path, f.added, f.removed);
     }
-    let how = |path: &str| format!("call bitbucket_get_pull_request_diff with path=\"{path}\" for this file's whole diff");
+    let how = |path: &str| {
+        format!("call bitbucket_get_pull_request_diff with path=\"{path}\" for this file's whole diff")
+    };
     if let Some(only) = only {
         let Some(f) = files.iter().find(|f| f.path == only) else {
             out.push_str(&format!("\nNo file {only:?} in this diff; use a path from the list above."));
@@ -240,7 +252,11 @@ pub fn diff(id: u64, text: &str, only: Option<&str>) -> String {
         out.push('\n');
         out.push_str(&untrusted(
             &format!("diff of {}", f.path),
-            &cut(&f.text, DIFF_ONE_FILE, "the rest is too long to show; read the file with bitbucket_get_file"),
+            &cut(
+                &f.text,
+                DIFF_ONE_FILE,
+                "the rest is too long to show; read the file with bitbucket_get_file",
+            ),
         ));
         return out;
     }
@@ -318,7 +334,10 @@ fn comment(c: &Comment, depth: usize) -> String {
     if c.deleted {
         return format!("{head} [deleted]");
     }
-    format!("{head}\n{}", untrusted(&format!("comment #{}", c.id), &cut(&c.text, MAX_TEXT, "the rest is on the web page")))
+    format!(
+        "{head}\n{}",
+        untrusted(&format!("comment #{}", c.id), &cut(&c.text, MAX_TEXT, "the rest is on the web page"))
+    )
 }
 
 fn short(hash: &str) -> &str {
@@ -336,9 +355,15 @@ pub fn commits(page: &Page<Commit>, subject: &str) -> String {
     let lines: Vec<String> = page
         .items
         .iter()
-        .map(|c| format!("{} {} {}: {}", short(&c.hash), date(&c.date), or_dash(&c.author), first_line(&c.message)))
+        .map(|c| {
+            format!("{} {} {}: {}", short(&c.hash), date(&c.date), or_dash(&c.author), first_line(&c.message))
+        })
         .collect();
-    format!("{}\n{}", untrusted(&format!("commits of {subject} (hash date author: subject)"), &lines.join("\n")), footer(page, page.items.len()))
+    format!(
+        "{}\n{}",
+        untrusted(&format!("commits of {subject} (hash date author: subject)"), &lines.join("\n")),
+        footer(page, page.items.len())
+    )
 }
 
 pub fn commit(c: &Commit, changes: &Page<Change>) -> String {
@@ -347,9 +372,16 @@ pub fn commit(c: &Commit, changes: &Page<Change>) -> String {
         c.hash,
         or_dash(&c.author),
         date(&c.date),
-        if c.parents.is_empty() { "-".to_owned() } else { c.parents.iter().map(|p| short(p)).collect::<Vec<_>>().join(", ") }
+        if c.parents.is_empty() {
+            "-".to_owned()
+        } else {
+            c.parents.iter().map(|p| short(p)).collect::<Vec<_>>().join(", ")
+        }
     );
-    out.push_str(&untrusted("commit message", &cut(&c.message, MAX_TEXT, "the rest is on the commit's web page")));
+    out.push_str(&untrusted(
+        "commit message",
+        &cut(&c.message, MAX_TEXT, "the rest is on the commit's web page"),
+    ));
     let _ = writeln!(out, "\nfiles changed:");
     for ch in &changes.items {
         let _ = writeln!(out, "{} {}", ch.status, ch.path);
@@ -362,7 +394,11 @@ pub fn activity(page: &Page<Activity>) -> String {
     for a in &page.items {
         let _ = write!(out, "{} {} {}", date(&a.when), or_dash(&a.who), a.action);
         if !a.detail.is_empty() {
-            let _ = write!(out, " {}", one_line(&cut(&a.detail, 200, "see bitbucket_list_pull_request_comments")));
+            let _ = write!(
+                out,
+                " {}",
+                one_line(&cut(&a.detail, 200, "see bitbucket_list_pull_request_comments"))
+            );
         }
         out.push('\n');
     }
@@ -477,7 +513,10 @@ pub fn issue(i: &Issue, comments_page: &Page<Comment>) -> String {
     if i.content.trim().is_empty() {
         out.push_str("description: none\n");
     } else {
-        out.push_str(&untrusted(&format!("description of issue #{}", i.id), &cut(&i.content, MAX_TEXT, "the rest is on the issue's web page")));
+        out.push_str(&untrusted(
+            &format!("description of issue #{}", i.id),
+            &cut(&i.content, MAX_TEXT, "the rest is on the issue's web page"),
+        ));
         out.push('\n');
     }
     out.push_str("comments:\n");
@@ -499,7 +538,9 @@ mod tests {
 
     #[test]
     fn diff_caps_say_how_to_read_one_file() {
-        let mut big = String::from("diff --git a/big.txt b/big.txt\n--- a/big.txt\n+++ b/big.txt\n@@ -0,0 +1,5000 @@\n");
+        let mut big = String::from(
+            "diff --git a/big.txt b/big.txt\n--- a/big.txt\n+++ b/big.txt\n@@ -0,0 +1,5000 @@\n",
+        );
         for i in 0..5000 {
             big.push_str(&format!("+line {i}\n"));
         }
@@ -524,10 +565,23 @@ mod tests {
 
     #[test]
     fn comments_are_threaded() {
-        let c = |id, parent| Comment { id, parent, author: "a".into(), text: format!("t{id}"), ..Comment::default() };
-        let page = Page { items: vec![c(1, None), c(2, None), c(3, Some(1))], offset: 0, total: None, next: None, note: None };
+        let c = |id, parent| Comment {
+            id,
+            parent,
+            author: "a".into(),
+            text: format!("t{id}"),
+            ..Comment::default()
+        };
+        let page = Page {
+            items: vec![c(1, None), c(2, None), c(3, Some(1))],
+            offset: 0,
+            total: None,
+            next: None,
+            note: None,
+        };
         let out = comments(&page, "pr");
-        let order: Vec<_> = out.lines().filter(|l| l.trim_start().starts_with('#')).map(str::trim_end).collect();
+        let order: Vec<_> =
+            out.lines().filter(|l| l.trim_start().starts_with('#')).map(str::trim_end).collect();
         assert_eq!(order[0], "#1 by a -");
         assert_eq!(order[1], "  #3 by a - (reply to #1)");
         assert_eq!(order[2], "#2 by a -");

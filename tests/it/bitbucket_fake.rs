@@ -77,19 +77,33 @@ async fn cloud_pull_request_lists_page_with_cursors_on_the_same_origin_only() {
         .mount(&upstream)
         .await;
     let mut s = server(&upstream, "cloud", false, &[]).await;
-    let args = json!({"workspace": "ws", "repo": "repo", "author": "alice", "target_branch": "main", "limit": 2});
+    let args =
+        json!({"workspace": "ws", "repo": "repo", "author": "alice", "target_branch": "main", "limit": 2});
     let first = s.ok("bitbucket_list_pull_requests", args.clone()).await;
-    assert!(first.starts_with("#1 [OPEN] Fix parser 1 — Alice A; fix/parser → main; updated 2025-01-08 11:30Z; 1/3 approved\n#2"), "{first}");
-    let cursor = first.split("cursor=\"").nth(1).and_then(|c| c.split('"').next()).expect("a cursor").to_owned();
+    assert!(
+        first.starts_with(
+            "#1 [OPEN] Fix parser 1 — Alice A; fix/parser → main; updated 2025-01-08 11:30Z; 1/3 approved\n#2"
+        ),
+        "{first}"
+    );
+    let cursor =
+        first.split("cursor=\"").nth(1).and_then(|c| c.split('"').next()).expect("a cursor").to_owned();
     assert!(first.contains("Showing 1–2 of 3; has_more: true"), "{first}");
     let mut next_args = args.clone();
     next_args["cursor"] = json!(cursor);
     let second = s.ok("bitbucket_list_pull_requests", next_args).await;
     assert!(second.starts_with("#3 "), "{second}");
     // The foreign next link is neither offered nor followed.
-    assert!(second.contains("Showing 3–3 of 3; has_more: false") && second.contains("another host"), "{second}");
+    assert!(
+        second.contains("Showing 3–3 of 3; has_more: false") && second.contains("another host"),
+        "{second}"
+    );
     // Cursors from elsewhere or for another list are refused before any request.
-    for bad in ["https://elsewhere.example/2.0/repositories/ws/repo/pullrequests?page=3", &format!("{}/2.0/repositories/ws/other/pullrequests?page=2", upstream.uri()), "25"] {
+    for bad in [
+        "https://elsewhere.example/2.0/repositories/ws/repo/pullrequests?page=3",
+        &format!("{}/2.0/repositories/ws/other/pullrequests?page=2", upstream.uri()),
+        "25",
+    ] {
         let mut a = args.clone();
         a["cursor"] = json!(bad);
         let e = s.err("bitbucket_list_pull_requests", a).await;
@@ -119,9 +133,10 @@ async fn cloud_basic_auth_pull_request_details_and_error_shapes() {
         .await;
     Mock::given(method("GET"))
         .and(path("/2.0/repositories/ws/repo/pullrequests/9"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(
-            json!({"type": "error", "error": {"message": "Pull request 9 not found"}}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"type": "error", "error": {"message": "Pull request 9 not found"}})),
+        )
         .mount(&upstream)
         .await;
     Mock::given(method("GET"))
@@ -130,7 +145,9 @@ async fn cloud_basic_auth_pull_request_details_and_error_shapes() {
         .mount(&upstream)
         .await;
     let mut s = server(&upstream, "cloud", false, &[("BITBUCKET_USERNAME", "alice")]).await;
-    let out = s.ok("bitbucket_get_pull_request", json!({"workspace": "ws", "repo": "repo", "pull_request_id": 1})).await;
+    let out = s
+        .ok("bitbucket_get_pull_request", json!({"workspace": "ws", "repo": "repo", "pull_request_id": 1}))
+        .await;
     for needle in [
         "Pull request #1 [OPEN] Fix parser 1",
         "author: Alice A",
@@ -142,7 +159,9 @@ async fn cloud_basic_auth_pull_request_details_and_error_shapes() {
         assert!(out.contains(needle), "{needle} missing:\n{out}");
     }
     assert!(!out.contains("Eve"), "a mere participant is not a reviewer:\n{out}");
-    let e = s.err("bitbucket_get_pull_request", json!({"workspace": "ws", "repo": "repo", "pull_request_id": 9})).await;
+    let e = s
+        .err("bitbucket_get_pull_request", json!({"workspace": "ws", "repo": "repo", "pull_request_id": 9}))
+        .await;
     assert!(e.contains("pull request 9 was not found") && e.contains("Pull request 9 not found"), "{e}");
     // Arguments are checked before any request.
     for (args, arg) in [
@@ -165,7 +184,9 @@ async fn cloud_writes_send_the_documented_bodies_and_explain_conflicts() {
         .and(body_json(json!({"type": "pullrequest_comment", "content": {"raw": "nit: rename"},
                                "inline": {"path": "src/lib.rs", "to": 12},
                                "parent": {"type": "pullrequest_comment", "id": 40}})))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 41, "content": {"raw": "nit: rename"}})))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"id": 41, "content": {"raw": "nit: rename"}})),
+        )
         .expect(1)
         .mount(&upstream)
         .await;
@@ -195,21 +216,40 @@ async fn cloud_writes_send_the_documented_bodies_and_explain_conflicts() {
     let pr = json!({"workspace": "ws", "repo": "repo", "pull_request_id": 1});
     let mut comment = pr.clone();
     comment.as_object_mut().expect("obj").extend(
-        json!({"text": "nit: rename", "path": "src/lib.rs", "line": 12, "parent_id": 40}).as_object().expect("obj").clone(),
+        json!({"text": "nit: rename", "path": "src/lib.rs", "line": 12, "parent_id": 40})
+            .as_object()
+            .expect("obj")
+            .clone(),
     );
-    assert_eq!(s.ok("bitbucket_add_pull_request_comment", comment).await, "Added comment #41 to pull request #1.");
+    assert_eq!(
+        s.ok("bitbucket_add_pull_request_comment", comment).await,
+        "Added comment #41 to pull request #1."
+    );
     let mut merge = pr.clone();
     merge["strategy"] = json!("squash");
     let e = s.err("bitbucket_merge_pull_request", merge).await;
-    assert!(e.contains("409") && e.contains("resolve all merge conflicts") && e.contains("merge check"), "{e}");
+    assert!(
+        e.contains("409") && e.contains("resolve all merge conflicts") && e.contains("merge check"),
+        "{e}"
+    );
     assert_eq!(s.ok("bitbucket_request_changes", pr.clone()).await, "Requested changes on pull request #1.");
     let out = s
         .ok("bitbucket_create_issue", json!({"workspace": "ws", "repo": "repo", "title": "Crash on start", "content": "Steps", "kind": "Bug", "priority": "major"}))
         .await;
     assert_eq!(out, "Created issue #7 \"Crash on start\".");
-    let e = s.err("bitbucket_create_issue", json!({"workspace": "ws", "repo": "repo", "title": "x", "kind": "epic"})).await;
+    let e = s
+        .err(
+            "bitbucket_create_issue",
+            json!({"workspace": "ws", "repo": "repo", "title": "x", "kind": "epic"}),
+        )
+        .await;
     assert!(e.contains("`kind`"), "{e}");
-    let e = s.err("bitbucket_add_pull_request_comment", json!({"workspace": "ws", "repo": "repo", "pull_request_id": 1, "text": "x", "line": 3})).await;
+    let e = s
+        .err(
+            "bitbucket_add_pull_request_comment",
+            json!({"workspace": "ws", "repo": "repo", "pull_request_id": 1, "text": "x", "line": 3}),
+        )
+        .await;
     assert!(e.contains("`line`") && e.contains("path"), "{e}");
     s.finish().await;
 }
@@ -239,8 +279,16 @@ async fn dry_runs_send_nothing_and_show_the_request() {
          {\"close_source_branch\":false,\"destination\":{\"branch\":{\"name\":\"main\"}},\"reviewers\":[{\"type\":\"user\",\"uuid\":\"{11-22}\"}],\
          \"source\":{\"branch\":{\"name\":\"feature/x\"}},\"title\":\"Add x\",\"type\":\"pullrequest\"}"
     );
-    let out = cloud.ok("bitbucket_approve_pull_request", json!({"workspace": "ws", "repo": "repo", "pull_request_id": 2, "dry_run": true})).await;
-    assert_eq!(out, "Dry run (nothing sent): would POST /2.0/repositories/ws/repo/pullrequests/2/approve with no body");
+    let out = cloud
+        .ok(
+            "bitbucket_approve_pull_request",
+            json!({"workspace": "ws", "repo": "repo", "pull_request_id": 2, "dry_run": true}),
+        )
+        .await;
+    assert_eq!(
+        out,
+        "Dry run (nothing sent): would POST /2.0/repositories/ws/repo/pullrequests/2/approve with no body"
+    );
     cloud.finish().await;
     let mut dc = server(&upstream, "datacenter", true, &[]).await;
     let out = dc.ok("bitbucket_merge_pull_request", json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5, "strategy": "squash", "dry_run": true})).await;
@@ -258,10 +306,12 @@ fn dc_user(name: &str) -> Value {
 #[tokio::test]
 async fn datacenter_pages_with_start_and_explains_errors() {
     let upstream = MockServer::start().await;
-    let pr = |id: u64| json!({"id": id, "version": 1, "title": format!("PR {id}"), "state": "OPEN",
+    let pr = |id: u64| {
+        json!({"id": id, "version": 1, "title": format!("PR {id}"), "state": "OPEN",
                                "author": {"user": dc_user("alice")}, "fromRef": {"displayId": "feature"},
                                "toRef": {"displayId": "main"}, "updatedDate": 1_736_244_000_000_i64,
-                               "reviewers": [{"user": dc_user("bob"), "status": "APPROVED"}]});
+                               "reviewers": [{"user": dc_user("bob"), "status": "APPROVED"}]})
+    };
     Mock::given(method("GET"))
         .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests"))
         .and(query_param("state", "OPEN"))
@@ -289,7 +339,10 @@ async fn datacenter_pages_with_start_and_explains_errors() {
     let mut s = server(&upstream, "datacenter", false, &[]).await;
     let args = json!({"workspace": "PRJ", "repo": "repo", "limit": 2});
     let first = s.ok("bitbucket_list_pull_requests", args.clone()).await;
-    assert!(first.starts_with("#1 [OPEN] PR 1 — ALICE; feature → main; updated 2025-01-07 10:00Z; 1/1 approved"), "{first}");
+    assert!(
+        first.starts_with("#1 [OPEN] PR 1 — ALICE; feature → main; updated 2025-01-07 10:00Z; 1/1 approved"),
+        "{first}"
+    );
     assert!(first.ends_with("Showing 1–2 (total unknown); has_more: true; next: cursor=\"2\""), "{first}");
     let mut next = args.clone();
     next["cursor"] = json!("2");
@@ -370,7 +423,13 @@ async fn datacenter_merge_checks_and_stale_versions_are_explained() {
     let mut merge = pr.clone();
     merge["message"] = json!("Merge feature");
     let e = s.err("bitbucket_merge_pull_request", merge).await;
-    assert!(e.contains("HTTP 409") && e.contains("vetoed") && e.contains("You still need 2 approvals") && e.contains("conflicts"), "{e}");
+    assert!(
+        e.contains("HTTP 409")
+            && e.contains("vetoed")
+            && e.contains("You still need 2 approvals")
+            && e.contains("conflicts"),
+        "{e}"
+    );
     let e = s.err("bitbucket_decline_pull_request", pr.clone()).await;
     assert!(e.contains("out-of-date") && e.contains("read it again"), "{e}");
     assert_eq!(s.ok("bitbucket_request_changes", pr.clone()).await, "Requested changes on pull request #5.");
@@ -380,9 +439,7 @@ async fn datacenter_merge_checks_and_stale_versions_are_explained() {
 #[tokio::test]
 async fn datacenter_comments_are_threaded_with_inline_anchors() {
     let upstream = MockServer::start().await;
-    let comment = |id: u64, text: &str, replies: Value| {
-        json!({"id": id, "text": text, "author": dc_user("bob"), "createdDate": 1_736_244_000_000_i64, "comments": replies})
-    };
+    let comment = |id: u64, text: &str, replies: Value| json!({"id": id, "text": text, "author": dc_user("bob"), "createdDate": 1_736_244_000_000_i64, "comments": replies});
     Mock::given(method("GET"))
         .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5/activities"))
         .and(query_param("start", "0"))
@@ -421,9 +478,14 @@ async fn datacenter_comments_are_threaded_with_inline_anchors() {
     );
     assert!(out.contains("Inline > >> remark"), "a forged fence is defused:\n{out}");
     let activity = s.ok("bitbucket_get_pull_request_activity", pr.clone()).await;
-    assert!(activity.contains("CAROL approved") && activity.contains("ADDED #20 on src/a.rs:42"), "{activity}");
+    assert!(
+        activity.contains("CAROL approved") && activity.contains("ADDED #20 on src/a.rs:42"),
+        "{activity}"
+    );
     let mut c = pr.clone();
-    c.as_object_mut().expect("obj").extend(json!({"text": "Why?", "path": "src/a.rs", "line": 42}).as_object().expect("obj").clone());
+    c.as_object_mut()
+        .expect("obj")
+        .extend(json!({"text": "Why?", "path": "src/a.rs", "line": 42}).as_object().expect("obj").clone());
     assert_eq!(s.ok("bitbucket_add_pull_request_comment", c).await, "Added comment #30 to pull request #5.");
     s.finish().await;
 }
@@ -433,7 +495,9 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
     let upstream = MockServer::start().await;
     let mut diff = String::new();
     for f in 0..6 {
-        diff.push_str(&format!("diff --git a/f{f}.txt b/f{f}.txt\n--- a/f{f}.txt\n+++ b/f{f}.txt\n@@ -1 +1,800 @@\n-old\n"));
+        diff.push_str(&format!(
+            "diff --git a/f{f}.txt b/f{f}.txt\n--- a/f{f}.txt\n+++ b/f{f}.txt\n@@ -1 +1,800 @@\n-old\n"
+        ));
         for i in 0..800 {
             diff.push_str(&format!("+file {f} line {i}\n"));
         }
@@ -441,7 +505,10 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
     Mock::given(method("GET"))
         .and(path("/2.0/repositories/ws/repo/pullrequests/3/diff"))
         .and(header("accept", "text/plain"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", "/2.0/repositories/ws/repo/diff/ws%2Frepo%3Aaaa%0Dbbb?from_pullrequest_id=3&topic=true"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            "/2.0/repositories/ws/repo/diff/ws%2Frepo%3Aaaa%0Dbbb?from_pullrequest_id=3&topic=true",
+        ))
         .mount(&upstream)
         .await;
     Mock::given(method("GET"))
@@ -458,7 +525,9 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
         .await;
     Mock::given(method("GET"))
         .and(path("/2.0/repositories/ws/repo/src/HEAD/logo.png"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![0x89, b'P', b'N', b'G', 0, 0, 1, 2], "image/png"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(vec![0x89, b'P', b'N', b'G', 0, 0, 1, 2], "image/png"),
+        )
         .expect(1)
         .mount(&upstream)
         .await;
@@ -466,10 +535,14 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
     let pr = json!({"workspace": "ws", "repo": "repo", "pull_request_id": 3});
     let out = s.ok("bitbucket_get_pull_request_diff", pr.clone()).await;
     assert!(out.starts_with("Pull request #3: 6 file(s), +4800 -6\nf0.txt +800 -1\n"), "{}", &out[..200]);
-    assert!(out.contains("path=\"f0.txt\"") && out.contains("total cap reached"), "{}", &out[out.len() - 400..]);
+    assert!(
+        out.contains("path=\"f0.txt\"") && out.contains("total cap reached"),
+        "{}",
+        &out[out.len() - 400..]
+    );
     assert!(out.len() < 26_000, "{}", out.len());
     let raw_len = diff.len();
-    println!("diff: raw {raw_len} bytes, shown {} bytes", out.len());
+    eprintln!("diff: raw {raw_len} bytes, shown {} bytes", out.len());
     let mut one = pr.clone();
     one["path"] = json!("f5.txt");
     let out = s.ok("bitbucket_get_pull_request_diff", one).await;
@@ -477,14 +550,25 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
 
     let file = json!({"workspace": "ws", "repo": "repo", "path": "docs/notes.txt", "ref": "main"});
     let out = s.ok("bitbucket_get_file", file.clone()).await;
-    assert!(out.starts_with("docs/notes.txt: lines 1–400 of 1000") && out.contains("start_line=401"), "{}", &out[..100]);
+    assert!(
+        out.starts_with("docs/notes.txt: lines 1–400 of 1000") && out.contains("start_line=401"),
+        "{}",
+        &out[..100]
+    );
     let mut more = file.clone();
     more["start_line"] = json!(901);
     let out = s.ok("bitbucket_get_file", more).await;
-    assert!(out.starts_with("docs/notes.txt: lines 901–1000 of 1000") && !out.contains("start_line="), "{}", &out[..100]);
-    let out = s.ok("bitbucket_get_file", json!({"workspace": "ws", "repo": "repo", "path": "logo.png"})).await;
+    assert!(
+        out.starts_with("docs/notes.txt: lines 901–1000 of 1000") && !out.contains("start_line="),
+        "{}",
+        &out[..100]
+    );
+    let out =
+        s.ok("bitbucket_get_file", json!({"workspace": "ws", "repo": "repo", "path": "logo.png"})).await;
     assert!(out.contains("binary file (8 bytes)"), "{out}");
-    let e = s.err("bitbucket_get_file", json!({"workspace": "ws", "repo": "repo", "path": "../etc/passwd"})).await;
+    let e = s
+        .err("bitbucket_get_file", json!({"workspace": "ws", "repo": "repo", "path": "../etc/passwd"}))
+        .await;
     assert!(e.contains("`path`"), "{e}");
     s.finish().await;
 }
@@ -518,7 +602,7 @@ async fn results_are_compact() {
         .await;
     let mut s = server(&upstream, "cloud", false, &[]).await;
     let out = s.ok("bitbucket_list_pull_requests", json!({"workspace": "ws", "repo": "repo"})).await;
-    println!("list_pull_requests: raw {raw} bytes, shown {} bytes ({} %)", out.len(), out.len() * 100 / raw);
+    eprintln!("list_pull_requests: raw {raw} bytes, shown {} bytes ({} %)", out.len(), out.len() * 100 / raw);
     assert!(out.len() * 100 / raw <= 35, "{} of {raw}", out.len());
     assert_eq!(out.lines().count(), 21);
     s.finish().await;
@@ -531,14 +615,21 @@ async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() 
     let names = dc.tool_names().await;
     let bitbucket: Vec<&String> = names.iter().filter(|n| n.starts_with("bitbucket_")).collect();
     assert_eq!(bitbucket.len(), 20, "{bitbucket:?}");
-    for absent in ["bitbucket_list_issues", "bitbucket_get_issue", "bitbucket_create_issue", "bitbucket_add_issue_comment", "bitbucket_search_code"] {
+    for absent in [
+        "bitbucket_list_issues",
+        "bitbucket_get_issue",
+        "bitbucket_create_issue",
+        "bitbucket_add_issue_comment",
+        "bitbucket_search_code",
+    ] {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
     dc.finish().await;
     let mut cloud = server(&upstream, "cloud", false, &[]).await;
     let names = cloud.tool_names().await;
     assert!(names.iter().any(|n| n == "bitbucket_list_issues"));
-    for write in ["bitbucket_merge_pull_request", "bitbucket_create_issue", "bitbucket_approve_pull_request"] {
+    for write in ["bitbucket_merge_pull_request", "bitbucket_create_issue", "bitbucket_approve_pull_request"]
+    {
         assert!(!names.iter().any(|n| n == write), "{write} listed with writes disabled");
     }
     assert_eq!(names.iter().filter(|n| n.starts_with("bitbucket_")).count(), 17, "{names:?}");

@@ -39,7 +39,10 @@ fn check_log(log: &str, since: usize, api: &str, marker: &str, inventory: &[Endp
         .iter()
         .filter(|l| {
             let path = l["path"].as_str().unwrap_or_default();
-            path.contains(marker) || !path.contains("/repositories/") && !path.contains("/projects/") && !path.contains("/workspaces/")
+            path.contains(marker)
+                || !path.contains("/repositories/")
+                    && !path.contains("/projects/")
+                    && !path.contains("/workspaces/")
         })
         .collect();
     assert!(!mine.is_empty(), "no request of this test in the mock log");
@@ -47,11 +50,21 @@ fn check_log(log: &str, since: usize, api: &str, marker: &str, inventory: &[Endp
     assert!(invalid.is_empty(), "requests not valid per the {api} spec: {invalid:#?}");
     let seen: BTreeSet<(String, String)> = mine
         .iter()
-        .map(|l| (l["method"].as_str().unwrap_or_default().to_owned(), l["spec_path"].as_str().unwrap_or_default().to_owned()))
+        .map(|l| {
+            (
+                l["method"].as_str().unwrap_or_default().to_owned(),
+                l["spec_path"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     for ep in inventory {
         let key = (ep.method.to_owned(), format!("{spec_prefix}{}", ep.path));
-        assert!(seen.contains(&key), "{} {} was never exercised through the mock; seen {seen:#?}", ep.method, ep.path);
+        assert!(
+            seen.contains(&key),
+            "{} {} was never exercised through the mock; seen {seen:#?}",
+            ep.method,
+            ep.path
+        );
     }
 }
 
@@ -80,7 +93,10 @@ async fn every_tool_works_against_the_cloud_mock() {
     let out = s
         .ok(
             "bitbucket_list_pull_requests",
-            with(&r, json!({"state": "all", "author": "alice", "reviewer": "{1234}", "target_branch": "main"})),
+            with(
+                &r,
+                json!({"state": "all", "author": "alice", "reviewer": "{1234}", "target_branch": "main"}),
+            ),
         )
         .await;
     assert!(out.contains('#') && out.contains("has_more"), "{out}");
@@ -124,7 +140,8 @@ async fn every_tool_works_against_the_cloud_mock() {
     assert!(s.ok("bitbucket_request_changes", pr.clone()).await.contains("Requested changes"));
     s.ok("bitbucket_merge_pull_request", with(&pr, json!({"strategy": "squash", "message": "m"}))).await;
     assert!(s.ok("bitbucket_decline_pull_request", pr.clone()).await.contains("Declined"));
-    s.ok("bitbucket_create_issue", with(&r, json!({"title": "Crash", "content": "Steps", "kind": "bug"}))).await;
+    s.ok("bitbucket_create_issue", with(&r, json!({"title": "Crash", "content": "Steps", "kind": "bug"})))
+        .await;
     s.ok("bitbucket_add_issue_comment", with(&r, json!({"issue_id": 1, "text": "Seen too"}))).await;
     s.finish().await;
 
@@ -148,7 +165,13 @@ async fn every_tool_works_against_the_datacenter_mock() {
 
     // Data Center has no issue tracker and no code search: those tools are not listed.
     let names = s.tool_names().await;
-    for absent in ["bitbucket_list_issues", "bitbucket_get_issue", "bitbucket_create_issue", "bitbucket_add_issue_comment", "bitbucket_search_code"] {
+    for absent in [
+        "bitbucket_list_issues",
+        "bitbucket_get_issue",
+        "bitbucket_create_issue",
+        "bitbucket_add_issue_comment",
+        "bitbucket_search_code",
+    ] {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
     assert_eq!(names.len(), 20, "{names:?}");

@@ -3,11 +3,11 @@
 
 mod common;
 
+mod bitbucket_fake;
+mod bitbucket_mock;
 mod cli;
 mod examples;
 mod protocol;
 mod readme;
 mod schemas;
 mod security;
-mod bitbucket_mock;
-mod bitbucket_fake;
