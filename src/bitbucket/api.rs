@@ -643,8 +643,11 @@ impl BitbucketApi {
     pub async fn get_file(&self, repo: Repo<'_>, path: &str, git_ref: Option<&str>) -> Result<FileContent> {
         let (call, subject) = match self.flavor {
             Flavor::Cloud => {
-                let at = git_ref.unwrap_or("HEAD");
-                let call = self.call(&cloud::SRC, &[repo.workspace, repo.slug, at, path]);
+                let at = match git_ref {
+                    Some(r) => r.to_owned(),
+                    None => cloud::main_branch(self, repo).await?,
+                };
+                let call = self.call(&cloud::SRC, &[repo.workspace, repo.slug, &at, path]);
                 (call.accept("*/*"), format!("file {path} at {at}"))
             }
             Flavor::DataCenter => {
@@ -1002,6 +1005,12 @@ mod tests {
             check_inventory(&spec("bitbucket-cloud.openapi.json"), &bad, &[]);
         });
         assert!(result.is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "not in the inventory")]
+    fn a_query_parameter_outside_the_inventory_is_refused() {
+        let _ = cloud::PRS.call(Flavor::Cloud, &["ws", "repo"]).query("stat", "OPEN");
     }
 
     #[test]

@@ -47,8 +47,6 @@ pub const PR_ACTIVITY: Endpoint = Endpoint::new(
 );
 pub const BRANCHES: Endpoint =
     Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/refs/branches", FILTERED);
-pub const COMMITS: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/commits", &["path", "page", "pagelen"]);
 pub const COMMITS_AT: Endpoint = Endpoint::new(
     "GET",
     "/repositories/{workspace}/{repo_slug}/commits/{revision}",
@@ -109,7 +107,6 @@ pub const ENDPOINTS: &[Endpoint] = &[
     PR_COMMITS,
     PR_ACTIVITY,
     BRANCHES,
-    COMMITS,
     COMMITS_AT,
     COMMIT,
     DIFFSTAT,
@@ -193,6 +190,12 @@ pub async fn list_repositories(
         .query("sort", "-updated_on");
     let page = api.page(call, args, &format!("workspace {workspace}")).await?;
     Ok(page.map(|v| repository(&v)))
+}
+
+/// The repository's main branch (`HEAD` if it has none yet).
+pub async fn main_branch(api: &BitbucketApi, repo: Repo<'_>) -> Result<String> {
+    let name = get_repository(api, repo).await?.default_branch;
+    Ok(if name.is_empty() { "HEAD".to_owned() } else { name })
 }
 
 pub async fn get_repository(api: &BitbucketApi, repo: Repo<'_>) -> Result<Repository> {
@@ -429,11 +432,16 @@ pub async fn list_commits(
     path: Option<&str>,
     args: &PageArgs,
 ) -> Result<Page<Commit>> {
-    let call = match branch {
-        Some(b) => api.call(&COMMITS_AT, &[repo.workspace, repo.slug, b]),
-        None => api.call(&COMMITS, &[repo.workspace, repo.slug]),
-    }
-    .query_opt("path", path);
+    // `/commits` alone would list every branch (`git log --all`): start from the main branch.
+    let main;
+    let at = match branch {
+        Some(b) => b,
+        None => {
+            main = main_branch(api, repo).await?;
+            &main
+        }
+    };
+    let call = api.call(&COMMITS_AT, &[repo.workspace, repo.slug, at]).query_opt("path", path);
     let page = api.page(call, args, &repo_subject(repo)).await?;
     Ok(page.map(|v| commit(&v)))
 }

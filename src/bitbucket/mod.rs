@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use api::BitbucketApi;
-use api::{NewComment, NewPullRequest, PageArgs, PrFilter, Repo, Write};
+use api::{NewComment, NewPullRequest, PageArgs, PrFilter, Repo};
 
 use crate::config::Flavor;
 use crate::error::{Error, Result};
@@ -449,14 +449,6 @@ pub struct AddIssueCommentParams {
     pub dry_run: bool,
 }
 
-/// Send a prepared write, or describe it on a dry run.
-async fn run(api: &BitbucketApi, write: Write, dry_run: bool) -> Result<Option<serde_json::Value>> {
-    if dry_run {
-        return Ok(None);
-    }
-    api.perform(write).await.map(Some)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tools
 
@@ -871,7 +863,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        let v = run(api, write, false).await?.unwrap_or_default();
+        let v = api.perform(write).await?;
         let created = api.pull_request_from(&v);
         Ok(format!("Created pull request:\n{}", render::pull_request(&created)))
     }
@@ -906,7 +898,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        let v = run(api, write, false).await?.unwrap_or_default();
+        let v = api.perform(write).await?;
         let c = api.comment_from(&v);
         Ok(format!("Added comment #{} to pull request #{id}.", c.id))
     }
@@ -933,7 +925,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        run(api, write, false).await?;
+        api.perform(write).await?;
         Ok(format!("Approved pull request #{id}."))
     }
 
@@ -956,7 +948,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        run(api, write, false).await?;
+        api.perform(write).await?;
         Ok(format!("Requested changes on pull request #{id}."))
     }
 
@@ -982,7 +974,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        let v = run(api, write, false).await?.unwrap_or_default();
+        let v = api.perform(write).await?;
         let state = api.pull_request_from(&v).state;
         Ok(if state.is_empty() {
             format!("Merge of pull request #{id} accepted.")
@@ -1013,7 +1005,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        run(api, write, false).await?;
+        api.perform(write).await?;
         Ok(format!("Declined pull request #{id}."))
     }
 
@@ -1040,7 +1032,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        let v = run(api, write, false).await?.unwrap_or_default();
+        let v = api.perform(write).await?;
         let issue = api.issue_from(&v);
         Ok(format!("Created issue #{} \"{}\".", issue.id, crate::render::one_line(&issue.title)))
     }
@@ -1068,7 +1060,7 @@ impl TrackerServer {
         if p.dry_run {
             return api.describe(&write);
         }
-        let v = run(api, write, false).await?.unwrap_or_default();
+        let v = api.perform(write).await?;
         Ok(format!("Added comment #{} to issue #{id}.", api.comment_from(&v).id))
     }
 }

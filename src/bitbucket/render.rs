@@ -54,7 +54,8 @@ pub fn projects(page: &Page<Project>) -> String {
         };
         let _ = writeln!(out, "{} {}{vis}{desc}", p.key, one_line(&p.name));
     }
-    out + &footer(page, page.items.len())
+    // Descriptions are user text.
+    untrusted_if_any(out, "projects: key name (visibility) — description") + &footer(page, page.items.len())
 }
 
 pub fn repositories(page: &Page<Repository>) -> String {

@@ -523,8 +523,15 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
         .expect(2)
         .mount(&upstream)
         .await;
+    // Without a ref, Cloud reads the repository's main branch first.
     Mock::given(method("GET"))
-        .and(path("/2.0/repositories/ws/repo/src/HEAD/logo.png"))
+        .and(path("/2.0/repositories/ws/repo"))
+        .respond_with(ok(json!({"slug": "repo", "mainbranch": {"name": "trunk"}})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/src/trunk/logo.png"))
         .respond_with(
             ResponseTemplate::new(200).set_body_raw(vec![0x89, b'P', b'N', b'G', 0, 0, 1, 2], "image/png"),
         )

@@ -114,6 +114,7 @@ async fn every_tool_works_against_the_cloud_mock() {
     assert!(out.contains("files changed"), "{out}");
     // The Cloud mock answers every `src` path with a directory listing.
     s.ok("bitbucket_get_file", with(&r, json!({"path": "README.md", "ref": "main"}))).await;
+    s.ok("bitbucket_get_file", with(&r, json!({"path": "README.md"}))).await;
     s.ok("bitbucket_search_code", json!({"workspace": ws, "query": "fn main", "repo": "demo"})).await;
     s.ok("bitbucket_list_issues", with(&r, json!({"state": "open", "query": "crash"}))).await;
     let out = s.ok("bitbucket_get_issue", with(&r, json!({"issue_id": 1}))).await;
