@@ -218,7 +218,7 @@ pub fn pull_request(v: &Value) -> PullRequest {
         title: s(v, "/title"),
         state: s(v, "/state"),
         draft: v["draft"].as_bool().unwrap_or(false),
-        author: user(&v["author"]["user"]),
+        author: author(v),
         source: first(v, &["/fromRef/displayId", "/fromRef/id"]),
         target: first(v, &["/toRef/displayId", "/toRef/id"]),
         created: date(v, "createdDate"),
@@ -244,6 +244,31 @@ pub fn pull_request(v: &Value) -> PullRequest {
         merge_status: None,
         builds: None,
     }
+}
+
+/// The author: `author` as servers send it, else the participant whose role is AUTHOR (the
+/// 9.4 spec describes only the latter).
+fn author(v: &Value) -> String {
+    let direct = user(&v["author"]["user"]);
+    if !direct.is_empty() {
+        return direct;
+    }
+    v["participants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["role"] == "AUTHOR")
+        .map(|p| user(&p["user"]))
+        .unwrap_or_default()
+}
+
+/// A path as `toString`, else its components joined.
+fn path_text(v: &Value) -> String {
+    let text = s(v, "/toString");
+    if !text.is_empty() {
+        return text;
+    }
+    v["components"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("/")
 }
 
 /// Whether `v` (a user JSON) is `who` (name, slug or display name, case-insensitive).
@@ -274,10 +299,16 @@ pub async fn list_pull_requests(
     let mut page = page;
     if filter.author.is_some() || filter.reviewer.is_some() {
         page.items.retain(|pr| {
-            filter.author.as_deref().is_none_or(|a| is_user(&pr["author"]["user"], a))
-                && filter.reviewer.as_deref().is_none_or(|r| {
-                    pr["reviewers"].as_array().into_iter().flatten().any(|x| is_user(&x["user"], r))
-                })
+            filter.author.as_deref().is_none_or(|a| {
+                is_user(&pr["author"]["user"], a)
+                    || pr["participants"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| p["role"] == "AUTHOR" && is_user(&p["user"], a))
+            }) && filter.reviewer.as_deref().is_none_or(|r| {
+                pr["reviewers"].as_array().into_iter().flatten().any(|x| is_user(&x["user"], r))
+            })
         });
         page.note = Some(format!(
             "author/reviewer filtered here: {} of the {fetched} pull requests of this page match; later pages may hold more",
@@ -498,7 +529,10 @@ pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Resul
         api.page(api.call(&COMMIT_CHANGES, &[repo.workspace, repo.slug, hash]), &args, &subject)
     );
     let changes = changes?.map(|v| Change {
-        path: first(&v, &["/path/toString", "/srcPath/toString"]),
+        path: [path_text(&v["path"]), path_text(&v["srcPath"])]
+            .into_iter()
+            .find(|p| !p.is_empty())
+            .unwrap_or_default(),
         status: s(&v, "/type").to_lowercase(),
     });
     Ok((commit(&c?), changes))
