@@ -686,7 +686,13 @@ impl BitbucketApi {
         cloud::list_issues(self, repo, state, query, args).await
     }
 
-    pub async fn get_issue(&self, repo: Repo<'_>, id: u64, comments: u32) -> Result<(Issue, Page<Comment>)> {
+    /// An issue and a page of its comments (`comments.limit` 0: none).
+    pub async fn get_issue(
+        &self,
+        repo: Repo<'_>,
+        id: u64,
+        comments: &PageArgs,
+    ) -> Result<(Issue, Page<Comment>)> {
         self.cloud_only("issues")?;
         cloud::get_issue(self, repo, id, comments).await
     }

@@ -538,20 +538,27 @@ pub async fn get_issue(
     api: &BitbucketApi,
     repo: Repo<'_>,
     id: u64,
-    comments: u32,
+    comments: &PageArgs,
 ) -> Result<(Issue, Page<Comment>)> {
     let id_text = id.to_string();
     let subject = format!("issue {id}");
-    let args = PageArgs { limit: comments.max(1), cursor: None };
-    let (i, c) = futures::join!(
-        api.get_json(api.call(&ISSUE, &[repo.workspace, repo.slug, &id_text]), &subject),
-        api.page(api.call(&ISSUE_COMMENTS, &[repo.workspace, repo.slug, &id_text]), &args, &subject)
-    );
-    let mut page = c?.map(|v| comment(&v));
-    if comments == 0 {
-        page.items.clear();
+    let issue_call = api.call(&ISSUE, &[repo.workspace, repo.slug, &id_text]);
+    if comments.limit == 0 {
+        let i = api.get_json(issue_call, &subject).await?;
+        let none = Page {
+            items: Vec::new(),
+            offset: 0,
+            total: None,
+            next: None,
+            note: Some("comments not requested".into()),
+        };
+        return Ok((issue(&i), none));
     }
-    Ok((issue(&i?), page))
+    let (i, c) = futures::join!(
+        api.get_json(issue_call, &subject),
+        api.page(api.call(&ISSUE_COMMENTS, &[repo.workspace, repo.slug, &id_text]), comments, &subject)
+    );
+    Ok((issue(&i?), c?.map(|v| comment(&v))))
 }
 
 // Writes. Every Cloud body carries `"type"`: the spec requires it, the live API ignores it.

@@ -326,6 +326,8 @@ pub struct GetIssueParams {
     pub issue_id: i64,
     /// Comments to show, 0-100, default 20.
     pub comments: Option<i64>,
+    /// `next` cursor of the previous comment page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -800,7 +802,7 @@ impl TrackerServer {
         Ok(render::issues(&page))
     }
 
-    /// One Cloud issue with its description and comments.
+    /// One Cloud issue with its description and comments (`cursor` pages the comments).
     #[tool(
         name = "bitbucket_get_issue",
         annotations(
@@ -821,7 +823,9 @@ impl TrackerServer {
                 params::limit(Some(n)).map_err(|_| Error::invalid("comments", "must be from 0 to 100"))?
             }
         };
-        let (issue, page) = self.bitbucket()?.get_issue(repo, id, comments).await?;
+        let mut args = page_args(None, p.cursor.as_deref())?;
+        args.limit = comments;
+        let (issue, page) = self.bitbucket()?.get_issue(repo, id, &args).await?;
         Ok(render::issue(&issue, &page))
     }
 

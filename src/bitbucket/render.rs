@@ -387,7 +387,9 @@ pub fn commit(c: &Commit, changes: &Page<Change>) -> String {
     for ch in &changes.items {
         let _ = writeln!(out, "{} {}", ch.status, ch.path);
     }
-    out + &footer(changes, changes.items.len())
+    // The file list is not paged by any tool: say where the rest is.
+    let more = changes.next.as_ref().map(|_| "the rest of the file list is on the commit's web page");
+    out + &page_footer(0, changes.items.len(), changes.total, more)
 }
 
 pub fn activity(page: &Page<Activity>) -> String {
