@@ -642,3 +642,148 @@ async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() 
     assert_eq!(names.iter().filter(|n| n.starts_with("bitbucket_")).count(), 17, "{names:?}");
     cloud.finish().await;
 }
+
+#[tokio::test]
+async fn cloud_issues_and_code_search_send_the_documented_queries() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/issues"))
+        .and(query_param("q", "state=\"on hold\" AND title~\"say \\\"hi\\\"\""))
+        .and(query_param("sort", "-updated_on"))
+        .and(query_param("pagelen", "5"))
+        .and(bearer())
+        .respond_with(ok(json!({"size": 1, "values": [{"id": 4, "title": "Crash", "state": "on hold", "kind": "bug",
+            "priority": "major", "reporter": {"display_name": "Ann"}, "assignee": null, "updated_on": "2025-02-01T08:00:00Z"}]})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/issues/4"))
+        .respond_with(ok(
+            json!({"id": 4, "title": "Crash", "state": "open", "content": {"raw": "It crashes."}}),
+        ))
+        .expect(2)
+        .mount(&upstream)
+        .await;
+    let next = format!("{}/2.0/repositories/ws/repo/issues/4/comments?pagelen=1&page=2", upstream.uri());
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/issues/4/comments"))
+        .and(query_param("pagelen", "1"))
+        .and(query_param_is_missing("page"))
+        .respond_with(ok(json!({"size": 2, "values": [{"id": 1, "user": {"display_name": "Ann"}, "content": {"raw": "First"}}], "next": next})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/issues/4/comments"))
+        .and(query_param("page", "2"))
+        .respond_with(ok(json!({"size": 2, "values": [{"id": 2, "user": {"display_name": "Ben"}, "content": {"raw": "Second"}}]})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/workspaces/ws/search/code"))
+        .and(query_param("search_query", "parse_config repo:repo"))
+        .and(query_param("pagelen", "20"))
+        .respond_with(ok(json!({"size": 1, "values": [{"file": {"path": "src/config.rs", "commit": {"repository": {"full_name": "ws/repo"}}},
+            "content_matches": [{"lines": [{"line": 12, "segments": [{"text": "fn "}, {"text": "parse_config", "match": true}, {"text": "() {"}]}]}]}]})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "cloud", false, &[]).await;
+    let out = s
+        .ok(
+            "bitbucket_list_issues",
+            json!({"workspace": "ws", "repo": "repo", "state": "On Hold", "query": "say \"hi\"", "limit": 5}),
+        )
+        .await;
+    assert!(
+        out.starts_with(
+            "#4 [on hold] Crash — bug major; reporter Ann; assignee -; updated 2025-02-01 08:00Z\n"
+        ),
+        "{out}"
+    );
+    let issue = json!({"workspace": "ws", "repo": "repo", "issue_id": 4, "comments": 1});
+    let first = s.ok("bitbucket_get_issue", issue.clone()).await;
+    assert!(
+        first.contains("It crashes.") && first.contains("#1 by Ann") && first.contains("has_more: true"),
+        "{first}"
+    );
+    let cursor =
+        first.split("cursor=\"").nth(1).and_then(|c| c.split('"').next()).expect("cursor").to_owned();
+    let mut more = issue.clone();
+    more["cursor"] = json!(cursor);
+    let second = s.ok("bitbucket_get_issue", more).await;
+    assert!(second.contains("#2 by Ben") && second.contains("Showing 2–2 of 2; has_more: false"), "{second}");
+    let out = s
+        .ok("bitbucket_search_code", json!({"workspace": "ws", "query": "parse_config", "repo": "repo"}))
+        .await;
+    assert!(out.contains("ws/repo src/config.rs\n  12: fn parse_config() {"), "{out}");
+    let e = s.err("bitbucket_list_issues", json!({"workspace": "ws", "repo": "repo", "state": "done"})).await;
+    assert!(e.contains("`state`"), "{e}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn datacenter_refusals_are_actionable() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests"))
+        .and(bearer())
+        .and(body_json(json!({"title": "Add x", "description": "Body",
+            "fromRef": {"id": "refs/heads/feature/x", "repository": {"slug": "repo", "project": {"key": "PRJ"}}},
+            "toRef": {"id": "refs/heads/main", "repository": {"slug": "repo", "project": {"key": "PRJ"}}},
+            "reviewers": [{"user": {"name": "bob"}}]})))
+        .respond_with(ResponseTemplate::new(409).set_body_json(json!({"errors": [{
+            "message": "Only one pull request may be open for a given source and target branch",
+            "exceptionName": "com.atlassian.bitbucket.pull.DuplicatePullRequestException"}]})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5/approve"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"errors": [{
+            "message": "Authentication failed. Please check your credentials and try again.",
+            "exceptionName": "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/raw/docs/a.txt"))
+        .and(query_param("at", "release/1.0"))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_json(
+                json!({"errors": [{"message": "You are not permitted to access this resource"}]}),
+            ),
+        )
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "datacenter", true, &[]).await;
+    let e = s
+        .err(
+            "bitbucket_create_pull_request",
+            json!({"workspace": "PRJ", "repo": "repo", "title": "Add x", "description": "Body",
+                   "source_branch": "feature/x", "target_branch": "main", "reviewers": ["bob"]}),
+        )
+        .await;
+    assert!(
+        e.contains("HTTP 409") && e.contains("Only one pull request") && e.contains("may already exist"),
+        "{e}"
+    );
+    let e = s
+        .err(
+            "bitbucket_approve_pull_request",
+            json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5}),
+        )
+        .await;
+    assert!(e.contains("401") && e.contains("Authentication failed") && e.contains("token"), "{e}");
+    let e = s
+        .err(
+            "bitbucket_get_file",
+            json!({"workspace": "PRJ", "repo": "repo", "path": "docs/a.txt", "ref": "release/1.0"}),
+        )
+        .await;
+    assert!(e.contains("file docs/a.txt is not accessible") && e.contains("not permitted"), "{e}");
+    s.finish().await;
+}
