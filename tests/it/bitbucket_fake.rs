@@ -289,6 +289,48 @@ async fn dry_runs_send_nothing_and_show_the_request() {
         out,
         "Dry run (nothing sent): would POST /2.0/repositories/ws/repo/pullrequests/2/approve with no body"
     );
+    // Every write tool takes `dry_run`.
+    let pr = json!({"workspace": "ws", "repo": "repo", "pull_request_id": 2, "dry_run": true});
+    let issue = json!({"workspace": "ws", "repo": "repo", "dry_run": true});
+    for (tool, mut args, expected) in [
+        (
+            "bitbucket_add_pull_request_comment",
+            pr.clone(),
+            "POST /2.0/repositories/ws/repo/pullrequests/2/comments with body {\"content\":{\"raw\":\"hi\"},\"type\":\"pullrequest_comment\"}",
+        ),
+        (
+            "bitbucket_request_changes",
+            pr.clone(),
+            "POST /2.0/repositories/ws/repo/pullrequests/2/request-changes with no body",
+        ),
+        (
+            "bitbucket_merge_pull_request",
+            pr.clone(),
+            "POST /2.0/repositories/ws/repo/pullrequests/2/merge with body {\"type\":\"pullrequest_merge_parameters\"}",
+        ),
+        (
+            "bitbucket_decline_pull_request",
+            pr.clone(),
+            "POST /2.0/repositories/ws/repo/pullrequests/2/decline with no body",
+        ),
+        (
+            "bitbucket_create_issue",
+            issue.clone(),
+            "POST /2.0/repositories/ws/repo/issues with body {\"title\":\"hi\",\"type\":\"issue\"}",
+        ),
+        (
+            "bitbucket_add_issue_comment",
+            issue.clone(),
+            "POST /2.0/repositories/ws/repo/issues/3/comments with body {\"content\":{\"raw\":\"hi\"},\"type\":\"issue_comment\"}",
+        ),
+    ] {
+        let o = args.as_object_mut().expect("object");
+        o.insert("text".into(), json!("hi"));
+        o.insert("title".into(), json!("hi"));
+        o.insert("issue_id".into(), json!(3));
+        let out = cloud.ok(tool, args).await;
+        assert_eq!(out, format!("Dry run (nothing sent): would {expected}"), "{tool}");
+    }
     cloud.finish().await;
     let mut dc = server(&upstream, "datacenter", true, &[]).await;
     let out = dc.ok("bitbucket_merge_pull_request", json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5, "strategy": "squash", "dry_run": true})).await;
