@@ -332,12 +332,16 @@ pub async fn get_pull_request(
     if !details {
         return Ok(pr);
     }
-    let commit = if pr.source_commit.is_empty() { "unknown".to_owned() } else { pr.source_commit.clone() };
+    let commit = pr.source_commit.clone();
     let build_subject = format!("build status of {commit}");
-    let (merge, builds) = futures::join!(
-        api.get_json(api.call(&PR_MERGE_STATUS, &args), &subject),
-        api.get_json(api.call(&BUILD_STATS, &[&commit]), &build_subject)
-    );
+    let builds = async {
+        if commit.is_empty() {
+            Err(crate::error::Error::bad_response(super::api::TRACKER, "no source commit"))
+        } else {
+            api.get_json(api.call(&BUILD_STATS, &[&commit]), &build_subject).await
+        }
+    };
+    let (merge, builds) = futures::join!(api.get_json(api.call(&PR_MERGE_STATUS, &args), &subject), builds);
     pr.merge_status = Some(match merge {
         Ok(m) => {
             let vetoes: Vec<String> = m["vetoes"]

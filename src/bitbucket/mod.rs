@@ -86,8 +86,8 @@ fn opt_text<'a>(arg: &str, value: Option<&'a str>) -> Result<Option<&'a str>> {
 }
 
 fn file_path(value: &str) -> Result<&str> {
-    let path = params::segment("path", value.trim_start_matches('/'), MAX_PATH, true)?;
-    if path.contains('\\') || path.split('/').any(str::is_empty) && path.trim_end_matches('/') != path {
+    let path = params::segment("path", value.trim_matches('/'), MAX_PATH, true)?;
+    if path.contains('\\') || path.contains("//") {
         return Err(Error::invalid("path", "must be a file path such as src/main.rs"));
     }
     Ok(path)
