@@ -3,6 +3,8 @@
 
 mod common;
 
+mod bitbucket_fake;
+mod bitbucket_mock;
 mod cli;
 mod examples;
 mod fault_server;

@@ -1,0 +1,672 @@
+//! Bitbucket Data Center (REST 1.0, `/rest/api/1.0/...`): the endpoints this client calls,
+//! and how their JSON maps to the neutral models of [`super::api`]. Paths are written as the
+//! spec has them (`/api/latest/...`); the client sends `/rest/api/1.0/...`.
+
+use serde_json::{Value, json};
+
+use super::api::{
+    Activity, BitbucketApi, Branch, Change, Comment, Commit, Endpoint, NewComment, NewPullRequest, Page,
+    PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, Write, first, s,
+};
+use crate::error::Result;
+
+const PAGED: &[&str] = &["start", "limit"];
+
+pub const APPLICATION_PROPERTIES: Endpoint = Endpoint::new("GET", "/api/latest/application-properties", &[]);
+pub const PROJECTS: Endpoint = Endpoint::new("GET", "/api/latest/projects", PAGED);
+pub const REPOS: Endpoint = Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos", PAGED);
+pub const REPOS_SEARCH: Endpoint =
+    Endpoint::new("GET", "/api/latest/repos", &["projectkey", "name", "start", "limit"]);
+pub const REPO: Endpoint =
+    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}", &[]);
+pub const PRS: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests",
+    &["state", "at", "direction", "order", "start", "limit"],
+);
+pub const PR: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}",
+    &[],
+);
+pub const PR_MERGE_STATUS: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/merge",
+    &[],
+);
+pub const BUILD_STATS: Endpoint = Endpoint::new("GET", "/build-status/latest/commits/stats/{commitId}", &[]);
+pub const PR_DIFF: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}.diff",
+    &[],
+);
+pub const PR_ACTIVITIES: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/activities",
+    PAGED,
+);
+pub const PR_COMMITS: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/commits",
+    PAGED,
+);
+pub const BRANCHES: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/branches",
+    &["filterText", "orderBy", "details", "start", "limit"],
+);
+pub const COMMITS: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits",
+    &["until", "path", "start", "limit"],
+);
+pub const COMMIT: Endpoint =
+    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}", &[]);
+pub const COMMIT_CHANGES: Endpoint = Endpoint::new(
+    "GET",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/changes",
+    PAGED,
+);
+pub const RAW: Endpoint =
+    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}/raw/{path}", &["at"]);
+pub const PR_CREATE: Endpoint =
+    Endpoint::new("POST", "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests", &[]);
+pub const PR_COMMENT: Endpoint = Endpoint::new(
+    "POST",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/comments",
+    &[],
+);
+pub const PR_APPROVE: Endpoint = Endpoint::new(
+    "POST",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/approve",
+    &[],
+);
+pub const PR_REVIEW: Endpoint = Endpoint::new(
+    "PUT",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/review",
+    &[],
+);
+pub const PR_MERGE: Endpoint = Endpoint::new(
+    "POST",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/merge",
+    &["version"],
+);
+pub const PR_DECLINE: Endpoint = Endpoint::new(
+    "POST",
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/decline",
+    &["version"],
+);
+
+/// Every endpoint above (checked against the spec by `api::tests`).
+pub const ENDPOINTS: &[Endpoint] = &[
+    APPLICATION_PROPERTIES,
+    PROJECTS,
+    REPOS,
+    REPOS_SEARCH,
+    REPO,
+    PRS,
+    PR,
+    PR_MERGE_STATUS,
+    BUILD_STATS,
+    PR_DIFF,
+    PR_ACTIVITIES,
+    PR_COMMITS,
+    BRANCHES,
+    COMMITS,
+    COMMIT,
+    COMMIT_CHANGES,
+    RAW,
+    PR_CREATE,
+    PR_COMMENT,
+    PR_APPROVE,
+    PR_REVIEW,
+    PR_MERGE,
+    PR_DECLINE,
+];
+
+const MERGE_CONFLICT: &str = "Bitbucket Data Center refused the merge: the pull request has conflicts, \
+     unmet merge checks (the vetoes above: approvals, builds, tasks), or changed since it was read. \
+     Resolve them, check with bitbucket_get_pull_request, and retry";
+
+/// Epoch milliseconds as an ISO-8601 UTC timestamp (minutes precision suffices).
+#[must_use]
+pub fn ms_to_iso(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn date(v: &Value, key: &str) -> String {
+    v[key].as_i64().map(ms_to_iso).unwrap_or_default()
+}
+
+fn user(v: &Value) -> String {
+    first(v, &["/displayName", "/name", "/slug"])
+}
+
+fn repo_subject(repo: Repo<'_>) -> String {
+    format!("repository {}/{}", repo.workspace, repo.slug)
+}
+
+fn branch_ref(name: &str) -> String {
+    if name.starts_with("refs/") { name.to_owned() } else { format!("refs/heads/{name}") }
+}
+
+pub async fn list_projects(api: &BitbucketApi, args: &PageArgs) -> Result<Page<Project>> {
+    let page = api.page(api.call(&PROJECTS, &[]), args, "the project list").await?;
+    Ok(page.map(|v| Project {
+        key: s(&v, "/key"),
+        name: s(&v, "/name"),
+        description: s(&v, "/description"),
+        private: v["public"].as_bool().map(|p| !p),
+    }))
+}
+
+fn repository(v: &Value) -> Repository {
+    Repository {
+        slug: s(v, "/slug"),
+        name: s(v, "/name"),
+        project: s(v, "/project/key"),
+        description: s(v, "/description"),
+        private: v["public"].as_bool().map(|p| !p),
+        default_branch: String::new(),
+        language: String::new(),
+        updated: String::new(),
+        web: s(v, "/links/self/0/href"),
+        clone: v["links"]["clone"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| format!("{} {}", s(c, "/name"), s(c, "/href")))
+            .collect(),
+    }
+}
+
+pub async fn list_repositories(
+    api: &BitbucketApi,
+    workspace: &str,
+    name: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Repository>> {
+    let call = match name {
+        Some(name) => api.call(&REPOS_SEARCH, &[]).query("projectkey", workspace).query("name", name),
+        None => api.call(&REPOS, &[workspace]),
+    };
+    let page = api.page(call, args, &format!("project {workspace}")).await?;
+    Ok(page.map(|v| repository(&v)))
+}
+
+pub async fn get_repository(api: &BitbucketApi, repo: Repo<'_>) -> Result<Repository> {
+    let v = api.get_json(api.call(&REPO, &[repo.workspace, repo.slug]), &repo_subject(repo)).await?;
+    Ok(repository(&v))
+}
+
+pub fn pull_request(v: &Value) -> PullRequest {
+    PullRequest {
+        id: v["id"].as_u64().unwrap_or_default(),
+        title: s(v, "/title"),
+        state: s(v, "/state"),
+        draft: v["draft"].as_bool().unwrap_or(false),
+        author: author(v),
+        source: first(v, &["/fromRef/displayId", "/fromRef/id"]),
+        target: first(v, &["/toRef/displayId", "/toRef/id"]),
+        created: date(v, "createdDate"),
+        updated: date(v, "updatedDate"),
+        description: s(v, "/description"),
+        reviewers: v["reviewers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| Reviewer {
+                name: user(&r["user"]),
+                verdict: match r["status"].as_str() {
+                    Some("APPROVED") => "approved".into(),
+                    Some("NEEDS_WORK") => "needs work (changes requested)".into(),
+                    _ => "no verdict".into(),
+                },
+            })
+            .collect(),
+        comment_count: v["properties"]["commentCount"].as_u64(),
+        version: v["version"].as_i64(),
+        source_commit: s(v, "/fromRef/latestCommit"),
+        web: s(v, "/links/self/0/href"),
+        merge_status: None,
+        builds: None,
+    }
+}
+
+/// The author: `author` as servers send it, else the participant whose role is AUTHOR (the
+/// 9.4 spec describes only the latter).
+fn author(v: &Value) -> String {
+    let direct = user(&v["author"]["user"]);
+    if !direct.is_empty() {
+        return direct;
+    }
+    v["participants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["role"] == "AUTHOR")
+        .map(|p| user(&p["user"]))
+        .unwrap_or_default()
+}
+
+/// A path as `toString`, else its components joined.
+fn path_text(v: &Value) -> String {
+    let text = s(v, "/toString");
+    if !text.is_empty() {
+        return text;
+    }
+    v["components"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("/")
+}
+
+/// Whether `v` (a user JSON) is `who` (name, slug or display name, case-insensitive).
+fn is_user(v: &Value, who: &str) -> bool {
+    ["/name", "/slug", "/displayName", "/emailAddress"].iter().any(|p| s(v, p).eq_ignore_ascii_case(who))
+}
+
+pub async fn list_pull_requests(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    filter: &PrFilter,
+    args: &PageArgs,
+) -> Result<Page<PullRequest>> {
+    let state = match filter.state.as_str() {
+        "ALL" => "ALL",
+        "MERGED" => "MERGED",
+        "DECLINED" => "DECLINED",
+        _ => "OPEN",
+    };
+    let call = api
+        .call(&PRS, &[repo.workspace, repo.slug])
+        .query("state", state)
+        .query_opt("at", filter.target.as_deref().map(branch_ref))
+        .query_opt("direction", filter.target.as_ref().map(|_| "INCOMING"))
+        .query("order", "NEWEST");
+    let page = api.page(call, args, &repo_subject(repo)).await?;
+    let fetched = page.items.len();
+    let mut page = page;
+    if filter.author.is_some() || filter.reviewer.is_some() {
+        page.items.retain(|pr| {
+            filter.author.as_deref().is_none_or(|a| {
+                is_user(&pr["author"]["user"], a)
+                    || pr["participants"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| p["role"] == "AUTHOR" && is_user(&p["user"], a))
+            }) && filter.reviewer.as_deref().is_none_or(|r| {
+                pr["reviewers"].as_array().into_iter().flatten().any(|x| is_user(&x["user"], r))
+            })
+        });
+        page.note = Some(format!(
+            "author/reviewer filtered here: {} of the {fetched} pull requests of this page match; later pages may hold more",
+            page.items.len()
+        ));
+    }
+    Ok(page.map(|v| pull_request(&v)))
+}
+
+pub async fn get_pull_request(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    details: bool,
+) -> Result<PullRequest> {
+    let id_text = id.to_string();
+    let args = [repo.workspace, repo.slug, id_text.as_str()];
+    let subject = format!("pull request {id}");
+    let v = api.get_json(api.call(&PR, &args), &subject).await?;
+    let mut pr = pull_request(&v);
+    if !details {
+        return Ok(pr);
+    }
+    let commit = pr.source_commit.clone();
+    let build_subject = format!("build status of {commit}");
+    let builds = async {
+        if commit.is_empty() {
+            Err(crate::error::Error::bad_response(super::api::TRACKER, "no source commit"))
+        } else {
+            api.get_json(api.call(&BUILD_STATS, &[&commit]), &build_subject).await
+        }
+    };
+    let (merge, builds) = futures::join!(api.get_json(api.call(&PR_MERGE_STATUS, &args), &subject), builds);
+    pr.merge_status = Some(match merge {
+        Ok(m) => {
+            let vetoes: Vec<String> = m["vetoes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| first(v, &["/summaryMessage", "/detailedMessage"]))
+                .collect();
+            let can = match m["canMerge"].as_bool() {
+                Some(true) => "can merge",
+                Some(false) => "cannot merge",
+                None => "mergeability not stated",
+            };
+            let mut text = format!("{can}; outcome {}", first(&m, &["/outcome"]));
+            if m["conflicted"] == true {
+                text.push_str("; has conflicts");
+            }
+            if !vetoes.is_empty() {
+                text.push_str(&format!("; unmet checks: {}", vetoes.join("; ")));
+            }
+            text
+        }
+        Err(e) => format!("unavailable ({})", e.kind()),
+    });
+    pr.builds = Some(match builds {
+        Ok(b) => {
+            let parts: Vec<String> = ["successful", "failed", "inProgress", "cancelled", "unknown"]
+                .iter()
+                .filter_map(|k| b[*k].as_u64().filter(|n| *n > 0).map(|n| format!("{n} {k}")))
+                .collect();
+            if parts.is_empty() { "none reported".into() } else { parts.join(", ") }
+        }
+        Err(e) => format!("unavailable ({})", e.kind()),
+    });
+    Ok(pr)
+}
+
+/// A comment as created (no replies yet).
+pub fn comment(v: &Value) -> Comment {
+    let mut out = Vec::new();
+    flatten_comment(v, v["parent"]["id"].as_u64(), &v["anchor"], &mut out);
+    out.into_iter().next().unwrap_or_default()
+}
+
+/// A comment and its replies, flattened with parent ids; the anchor is inherited.
+fn flatten_comment(v: &Value, parent: Option<u64>, anchor: &Value, out: &mut Vec<Comment>) {
+    let id = v["id"].as_u64().unwrap_or_default();
+    out.push(Comment {
+        id,
+        parent,
+        author: user(&v["author"]),
+        created: date(v, "createdDate"),
+        text: s(v, "/text"),
+        path: anchor["path"].as_str().map(str::to_owned),
+        line: anchor["line"].as_u64(),
+        deleted: false,
+        state: match (s(v, "/severity").as_str(), s(v, "/state").as_str()) {
+            ("BLOCKER", "RESOLVED") => "task, resolved".into(),
+            ("BLOCKER", _) => "task, open".into(),
+            (_, "RESOLVED") => "resolved".into(),
+            _ => String::new(),
+        },
+    });
+    for reply in v["comments"].as_array().into_iter().flatten() {
+        flatten_comment(reply, Some(id), anchor, out);
+    }
+}
+
+/// General and inline comments come through the activity stream (`COMMENTED` / `ADDED`).
+pub async fn list_pull_request_comments(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    args: &PageArgs,
+) -> Result<Page<Comment>> {
+    let id_text = id.to_string();
+    let call = api.call(&PR_ACTIVITIES, &[repo.workspace, repo.slug, &id_text]);
+    let page = api.page(call, args, &format!("pull request {id}")).await?;
+    let mut comments = Vec::new();
+    for a in &page.items {
+        if a["action"] == "COMMENTED" && a["commentAction"].as_str().is_none_or(|c| c == "ADDED") {
+            let anchor =
+                if a["commentAnchor"].is_object() { &a["commentAnchor"] } else { &a["comment"]["anchor"] };
+            flatten_comment(&a["comment"], None, anchor, &mut comments);
+        }
+    }
+    Ok(Page {
+        note: Some(format!("read from {} activity entries", page.items.len())),
+        items: comments,
+        offset: page.offset,
+        total: None,
+        next: page.next,
+    })
+}
+
+fn commit(v: &Value) -> Commit {
+    Commit {
+        hash: s(v, "/id"),
+        author: user(&v["author"]),
+        date: date(v, "authorTimestamp"),
+        message: s(v, "/message"),
+        parents: v["parents"].as_array().into_iter().flatten().map(|p| s(p, "/id")).collect(),
+    }
+}
+
+pub async fn list_pull_request_commits(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    args: &PageArgs,
+) -> Result<Page<Commit>> {
+    let id_text = id.to_string();
+    let call = api.call(&PR_COMMITS, &[repo.workspace, repo.slug, &id_text]);
+    let page = api.page(call, args, &format!("pull request {id}")).await?;
+    Ok(page.map(|v| commit(&v)))
+}
+
+fn activity(v: &Value) -> Activity {
+    let action = s(v, "/action");
+    let detail = match action.as_str() {
+        "COMMENTED" => {
+            let anchor = &v["commentAnchor"];
+            let at = anchor["path"]
+                .as_str()
+                .map_or_else(String::new, |p| format!(" on {p}:{}", s(anchor, "/line")));
+            format!("{} #{}{at}: {}", s(v, "/commentAction"), s(v, "/comment/id"), s(v, "/comment/text"))
+        }
+        "RESCOPED" => format!(
+            "{} commit(s) added, {} removed",
+            v["added"]["commits"].as_array().map_or(0, Vec::len),
+            v["removed"]["commits"].as_array().map_or(0, Vec::len)
+        ),
+        "REVIEWED" | "APPROVED" | "UNAPPROVED" => s(v, "/participant/status"),
+        "MERGED" => s(v, "/commit/id"),
+        _ => String::new(),
+    };
+    Activity { when: date(v, "createdDate"), who: user(&v["user"]), action: action.to_lowercase(), detail }
+}
+
+pub async fn pull_request_activity(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    args: &PageArgs,
+) -> Result<Page<Activity>> {
+    let id_text = id.to_string();
+    let call = api.call(&PR_ACTIVITIES, &[repo.workspace, repo.slug, &id_text]);
+    let page = api.page(call, args, &format!("pull request {id}")).await?;
+    Ok(page.map(|v| activity(&v)))
+}
+
+pub async fn list_branches(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    filter: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Branch>> {
+    let call = api
+        .call(&BRANCHES, &[repo.workspace, repo.slug])
+        .query_opt("filterText", filter)
+        .query("orderBy", "MODIFICATION");
+    let page = api.page(call, args, &repo_subject(repo)).await?;
+    Ok(page.map(|v| Branch {
+        name: first(&v, &["/displayId", "/id"]),
+        hash: s(&v, "/latestCommit"),
+        is_default: v["isDefault"].as_bool().unwrap_or(false),
+        date: String::new(),
+    }))
+}
+
+pub async fn list_commits(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    branch: Option<&str>,
+    path: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Commit>> {
+    let call =
+        api.call(&COMMITS, &[repo.workspace, repo.slug]).query_opt("until", branch).query_opt("path", path);
+    let page = api.page(call, args, &repo_subject(repo)).await?;
+    Ok(page.map(|v| commit(&v)))
+}
+
+pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Result<(Commit, Page<Change>)> {
+    let subject = format!("commit {hash}");
+    let args = PageArgs { limit: 100, cursor: None };
+    let (c, changes) = futures::join!(
+        api.get_json(api.call(&COMMIT, &[repo.workspace, repo.slug, hash]), &subject),
+        api.page(api.call(&COMMIT_CHANGES, &[repo.workspace, repo.slug, hash]), &args, &subject)
+    );
+    let changes = changes?.map(|v| Change {
+        path: [path_text(&v["path"]), path_text(&v["srcPath"])]
+            .into_iter()
+            .find(|p| !p.is_empty())
+            .unwrap_or_default(),
+        status: s(&v, "/type").to_lowercase(),
+    });
+    Ok((commit(&c?), changes))
+}
+
+// Writes.
+
+fn ref_body(name: &str, repo: Repo<'_>) -> Value {
+    json!({"id": branch_ref(name), "repository": {"slug": repo.slug, "project": {"key": repo.workspace}}})
+}
+
+pub fn create_pull_request(api: &BitbucketApi, repo: Repo<'_>, pr: &NewPullRequest) -> Write {
+    let mut body = json!({
+        "title": pr.title,
+        "fromRef": ref_body(&pr.source, repo),
+        "toRef": ref_body(&pr.target, repo),
+    });
+    if let Some(d) = &pr.description {
+        body["description"] = json!(d);
+    }
+    if pr.draft {
+        body["draft"] = json!(true);
+    }
+    if !pr.reviewers.is_empty() {
+        body["reviewers"] = pr.reviewers.iter().map(|r| json!({"user": {"name": r}})).collect();
+    }
+    Write {
+        call: api.call(&PR_CREATE, &[repo.workspace, repo.slug]).json(body),
+        subject: repo_subject(repo),
+        conflict_hint: "a pull request for these branches may already exist, or the branches are identical; \
+             list open pull requests",
+    }
+}
+
+pub fn add_pull_request_comment(api: &BitbucketApi, repo: Repo<'_>, id: u64, c: &NewComment) -> Write {
+    let mut body = json!({"text": c.text});
+    if let Some(parent) = c.parent {
+        body["parent"] = json!({"id": parent});
+    }
+    if let Some(path) = &c.path {
+        let mut anchor = json!({"path": path, "diffType": "EFFECTIVE"});
+        if let Some(line) = c.line {
+            anchor["line"] = json!(line);
+            anchor["lineType"] = json!("ADDED");
+            anchor["fileType"] = json!("TO");
+        }
+        body["anchor"] = anchor;
+    }
+    let id_text = id.to_string();
+    Write {
+        call: api.call(&PR_COMMENT, &[repo.workspace, repo.slug, &id_text]).json(body),
+        subject: format!("pull request {id}"),
+        conflict_hint: "",
+    }
+}
+
+pub fn approve(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
+    let id_text = id.to_string();
+    Write {
+        call: api.call(&PR_APPROVE, &[repo.workspace, repo.slug, &id_text]),
+        subject: format!("pull request {id} (approve)"),
+        conflict_hint: "authors cannot approve their own pull request, and a closed one cannot be approved",
+    }
+}
+
+pub fn request_changes(api: &BitbucketApi, repo: Repo<'_>, id: u64, comment: Option<&str>) -> Write {
+    let mut body = json!({"participantStatus": "NEEDS_WORK"});
+    if let Some(text) = comment {
+        body["commentText"] = json!(text);
+    }
+    let id_text = id.to_string();
+    Write {
+        call: api.call(&PR_REVIEW, &[repo.workspace, repo.slug, &id_text]).json(body),
+        subject: format!("pull request {id} (needs work)"),
+        conflict_hint: "authors cannot review their own pull request, and a closed one cannot be reviewed",
+    }
+}
+
+/// Merge at the version just read (Data Center refuses a stale version with 409).
+pub async fn merge(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    strategy: Option<&str>,
+    message: Option<&str>,
+) -> Result<Write> {
+    let pr = get_pull_request(api, repo, id, false).await?;
+    let mut body = json!({});
+    if let Some(strategy) = strategy {
+        body["strategyId"] = json!(strategy);
+    }
+    if let Some(message) = message {
+        body["message"] = json!(message);
+    }
+    let id_text = id.to_string();
+    Ok(Write {
+        call: api
+            .call(&PR_MERGE, &[repo.workspace, repo.slug, &id_text])
+            .query("version", pr.version.unwrap_or_default())
+            .json(body),
+        subject: format!("pull request {id} (merge)"),
+        conflict_hint: MERGE_CONFLICT,
+    })
+}
+
+pub async fn decline(api: &BitbucketApi, repo: Repo<'_>, id: u64, reason: Option<&str>) -> Result<Write> {
+    let pr = get_pull_request(api, repo, id, false).await?;
+    let mut body = json!({});
+    if let Some(reason) = reason {
+        body["comment"] = json!(reason);
+    }
+    let id_text = id.to_string();
+    Ok(Write {
+        call: api
+            .call(&PR_DECLINE, &[repo.workspace, repo.slug, &id_text])
+            .query("version", pr.version.unwrap_or_default())
+            .json(body),
+        subject: format!("pull request {id} (decline)"),
+        conflict_hint: "the pull request is not open any more, or changed since it was read; read it again",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_millis_become_utc_timestamps() {
+        assert_eq!(ms_to_iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(ms_to_iso(1_359_075_920_000), "2013-01-25T01:05:20Z");
+        assert_eq!(ms_to_iso(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+}
