@@ -147,6 +147,11 @@ impl RedmineApi {
         }
         let user = self.get(Request::get(["users", "current.json"]), "the current user").await?;
         let user = &user["user"];
+        // Redmine answers 401 here for a key it does not know, even where anonymous access is
+        // allowed, so a 200 with a user id means the key really was accepted.
+        if !user["id"].is_u64() {
+            return Err(Error::bad_response(TRACKER, "the current-user answer has no user id"));
+        }
         Ok(format!(
             "Acting as {} {} (login {}, id {}{}) on Redmine.",
             str_of(user, "firstname"),

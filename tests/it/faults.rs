@@ -82,7 +82,7 @@ fn faults(elsewhere: &str) -> Vec<(&'static str, Fault, Vec<&'static str>)> {
             vec!["redirected to", "not followed"],
         ),
         ("redirect loop", Fault::RedirectLoop, vec!["not followed"]),
-        ("401 echoing the headers", Fault::EchoHeaders(401), vec!["refused the credential"]),
+        ("401 echoing the headers", Fault::EchoHeaders(401), vec!["refused the", "HTTP 401"]),
     ]
 }
 
