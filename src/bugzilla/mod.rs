@@ -435,7 +435,12 @@ impl TrackerServer {
         Ok(results
             .into_iter()
             .zip(&ids)
-            .map(|(r, id)| r.unwrap_or_else(|e| format!("Bug {id}: {}", e.client_message())))
+            .map(|(r, id)| {
+                r.unwrap_or_else(|e| {
+                    let message = e.client_message();
+                    if message.starts_with("bug ") { message } else { format!("Bug {id}: {message}") }
+                })
+            })
             .collect::<Vec<_>>()
             .join("\n\n"))
     }
@@ -904,11 +909,7 @@ impl TrackerServer {
         let changes: Vec<String> = updated
             .changes
             .iter()
-            .map(|(field, c)| match (c.removed.is_empty(), c.added.is_empty()) {
-                (false, false) => format!("{field}: {} -> {}", c.removed, c.added),
-                (true, _) => format!("{field}: +{}", c.added),
-                (false, true) => format!("{field}: -{}", c.removed),
-            })
+            .map(|(field, c)| render::change(field, &c.removed, &c.added))
             .collect();
         let mut out = format!("Updated bug {}", updated.id);
         if changes.is_empty() {
@@ -1018,10 +1019,25 @@ fn comments_page(api: &BugzillaApi, id: &str, comments: &[models::Comment], offs
     if comments.is_empty() {
         out.push(format!("No comments on bug {id} visible to this account (private ones are left out for non-insiders)."));
     }
+    // Comment numbers are consecutive, so a gap is a comment this account cannot see.
+    let hidden: Vec<String> = comments
+        .windows(2)
+        .flat_map(|w| (w[0].count + 1..w[1].count).map(|n| format!("#{n}")))
+        .collect();
+    if !hidden.is_empty() && since_start(comments) {
+        out.push(format!(
+            "Comments {} are not visible to this account (private: insiders only).",
+            hidden.join(", ")
+        ));
+    }
     let end = offset + shown as u64;
     let next = format!("bugzilla_get_comments bug={id} offset={end}");
     out.push(page_footer(offset, shown, Some(comments.len() as u64), (end < comments.len() as u64).then_some(next.as_str())));
     out.join("\n")
+}
+
+fn since_start(comments: &[models::Comment]) -> bool {
+    comments.first().is_some_and(|c| c.count == 0)
 }
 
 /// Check a status change against the workflow before sending it.

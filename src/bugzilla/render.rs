@@ -143,16 +143,25 @@ pub fn history_entry(e: &HistoryEntry) -> String {
                 Some(a) => format!("attachment {a} {}", c.field_name),
                 None => c.field_name.clone(),
             };
-            let (removed, added) = (one_line(&c.removed), one_line(&c.added));
-            match (removed.is_empty(), added.is_empty()) {
-                (false, false) => format!("{field}: {removed} -> {added}"),
-                (true, false) => format!("{field}: +{added}"),
-                (false, true) => format!("{field}: -{removed}"),
-                (true, true) => format!("{field}: (cleared)"),
-            }
+            change(&field, &c.removed, &c.added)
         })
         .collect();
     format!("{} {}: {}", when(&e.when), e.who, changes.join("; "))
+}
+
+/// One field change: "status: CONFIRMED -> RESOLVED", "cc: +a@x -b@x", "resolution: +FIXED".
+#[must_use]
+pub fn change(field: &str, removed: &str, added: &str) -> String {
+    let (removed, added) = (one_line(removed), one_line(added));
+    let multi = ["cc", "keywords", "blocks", "depends_on", "dependson", "blocked", "see_also", "groups", "bug_group", "flagtypes.name", "flags", "alias"]
+        .contains(&field);
+    match (removed.is_empty(), added.is_empty()) {
+        (false, false) if multi => format!("{field}: +{added} -{removed}"),
+        (false, false) => format!("{field}: {removed} -> {added}"),
+        (true, false) => format!("{field}: +{added}"),
+        (false, true) => format!("{field}: -{removed}"),
+        (true, true) => format!("{field}: (cleared)"),
+    }
 }
 
 /// One attachment's metadata.
@@ -240,6 +249,7 @@ fn value_names(f: &Field) -> String {
         .iter()
         .filter(|v| v.is_active != Some(false))
         .filter_map(|v| v.name.clone())
+        .filter(|n| !n.is_empty())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -273,8 +283,10 @@ pub fn statuses(f: &Field) -> String {
 #[must_use]
 pub fn fields(fields: &[Field], only: Option<&str>) -> String {
     let mut out = Vec::new();
+    let mut fields: Vec<&Field> = fields.iter().collect();
+    fields.sort_by_key(|f| f.name != "bug_status");
     let wanted = ["bug_status", "resolution", "priority", "bug_severity", "rep_platform", "op_sys", "keywords"];
-    for f in fields {
+    for f in fields.iter().copied() {
         if f.name == "bug_status" {
             out.push(statuses(f));
             continue;
