@@ -9,3 +9,4 @@ mod protocol;
 mod readme;
 mod schemas;
 mod security;
+mod bugzilla;
