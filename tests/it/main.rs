@@ -10,3 +10,4 @@ mod readme;
 mod schemas;
 mod security;
 mod bugzilla;
+mod bugzilla_fake;
