@@ -131,9 +131,9 @@ fn split_list(value: Option<&str>) -> Vec<String> {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetBugParams {
-    /// Bug ids or aliases, 1 to 20, e.g. [1, "release-1.0"].
+    /// 1-20 bug ids or aliases, e.g. [1, "release-1.0"].
     pub ids: Vec<BugRef>,
-    /// Also return the comments (first 20 per bug). Default false.
+    /// Also return comments (first 20).
     #[serde(default)]
     pub include_comments: bool,
 }
@@ -144,9 +144,9 @@ pub struct SearchParams {
     pub product: Option<String>,
     /// Component name.
     pub component: Option<String>,
-    /// Comma-separated statuses, or "open" / "closed".
+    /// Statuses, comma-separated, or "open"/"closed".
     pub status: Option<String>,
-    /// Comma-separated resolutions, e.g. "FIXED,WONTFIX".
+    /// Resolutions, comma-separated.
     pub resolution: Option<String>,
     /// Assignee login.
     pub assignee: Option<String>,
@@ -154,23 +154,23 @@ pub struct SearchParams {
     pub reporter: Option<String>,
     /// Text the summary contains.
     pub summary: Option<String>,
-    /// Comma-separated keywords; bugs must have all.
+    /// Keywords, comma-separated (all must match).
     pub keywords: Option<String>,
-    /// Comma-separated priorities.
+    /// Priorities, comma-separated.
     pub priority: Option<String>,
-    /// Comma-separated severities.
+    /// Severities, comma-separated.
     pub severity: Option<String>,
-    /// Changed since this date (2025-01-07 or ISO 8601).
+    /// Changed since, e.g. 2025-01-07.
     pub changed_since: Option<String>,
-    /// Created since this date.
+    /// Created since, e.g. 2025-01-07.
     pub created_since: Option<String>,
-    /// Bugzilla quicksearch text, e.g. "login crash" (only open bugs unless it says ALL).
+    /// Bugzilla quicksearch query (open bugs only unless it starts with ALL).
     pub quicksearch: Option<String>,
-    /// id (default), newest, changed (recent first) or priority.
+    /// id (default), newest, changed or priority.
     pub order: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Bugs to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
@@ -178,11 +178,11 @@ pub struct SearchParams {
 pub struct BugListParams {
     /// Bug id or alias.
     pub bug: BugRef,
-    /// Only items after this time (2025-01-07 or ISO 8601).
+    /// Only newer than, e.g. 2025-01-07T10:00:00Z.
     pub new_since: Option<String>,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
@@ -190,9 +190,9 @@ pub struct BugListParams {
 pub struct BugPageParams {
     /// Bug id or alias.
     pub bug: BugRef,
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
@@ -200,15 +200,15 @@ pub struct BugPageParams {
 pub struct GetAttachmentParams {
     /// Attachment id.
     pub id: i64,
-    /// Character offset into text content, to read past a cut (default 0).
+    /// Character offset, to read past a cut.
     pub offset: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PageParams {
-    /// Page size, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Items to skip (default 0).
+    /// Items to skip.
     pub offset: Option<i64>,
 }
 
@@ -220,7 +220,7 @@ pub struct GetProductParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FieldValuesParams {
-    /// One field only, e.g. "op_sys", "cf_branch"; default: workflow, resolutions, priorities, severities, platforms, OS, keywords, custom fields.
+    /// One field only, e.g. "op_sys" or "cf_branch".
     pub field: Option<String>,
 }
 
@@ -228,7 +228,7 @@ pub struct FieldValuesParams {
 pub struct SearchUsersParams {
     /// Part of a login or real name.
     pub query: String,
-    /// Most users returned, 1-100 (default 20).
+    /// 1-100, default 20.
     pub limit: Option<i64>,
 }
 
@@ -242,35 +242,25 @@ pub struct CreateBugParams {
     pub summary: String,
     /// Version, e.g. "unspecified".
     pub version: Option<String>,
-    /// First comment: what happens, steps, expected.
+    /// First comment: steps, actual, expected.
     pub description: Option<String>,
-    /// Operating system, e.g. "Linux"; required where the instance has no default.
+    /// OS, e.g. "Linux".
     pub op_sys: Option<String>,
-    /// Hardware, e.g. "PC"; required where the instance has no default.
+    /// Hardware, e.g. "PC".
     pub platform: Option<String>,
     /// Severity, e.g. "normal".
     pub severity: Option<String>,
     /// Priority, e.g. "High".
     pub priority: Option<String>,
-    /// Assignee login (default: the component's).
+    /// Assignee login (default: component's).
     pub assignee: Option<String>,
-    /// Logins to CC.
-    #[serde(default)]
-    pub cc: Vec<String>,
     /// Keywords.
     #[serde(default)]
     pub keywords: Vec<String>,
-    /// Bug ids this bug blocks.
-    #[serde(default)]
-    pub blocks: Vec<i64>,
     /// Bug ids this bug depends on.
     #[serde(default)]
     pub depends_on: Vec<i64>,
-    /// Target milestone.
-    pub target_milestone: Option<String>,
-    /// Status whiteboard.
-    pub whiteboard: Option<String>,
-    /// Only show the request, do not send it. Default false.
+    /// Show the request without sending it.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -289,13 +279,13 @@ pub struct FlagParam {
 pub struct UpdateBugParams {
     /// Bug id or alias.
     pub bug: BugRef,
-    /// New status, e.g. "RESOLVED"; checked against the workflow.
+    /// New status, e.g. "RESOLVED".
     pub status: Option<String>,
     /// Resolution when closing, e.g. "FIXED".
     pub resolution: Option<String>,
-    /// Comment added with the change (some transitions require one).
+    /// Comment added with the change.
     pub comment: Option<String>,
-    /// Make that comment private. Default false.
+    /// Make that comment private.
     #[serde(default)]
     pub comment_private: bool,
     /// New assignee login.
@@ -304,38 +294,26 @@ pub struct UpdateBugParams {
     pub priority: Option<String>,
     /// New severity.
     pub severity: Option<String>,
-    /// Logins to add to CC.
+    /// CC logins to add; prefix "-" to remove.
     #[serde(default)]
-    pub cc_add: Vec<String>,
-    /// Logins to remove from CC.
+    pub cc: Vec<String>,
+    /// Keywords to add; prefix "-" to remove.
     #[serde(default)]
-    pub cc_remove: Vec<String>,
-    /// Keywords to add.
-    #[serde(default)]
-    pub keywords_add: Vec<String>,
-    /// Keywords to remove.
-    #[serde(default)]
-    pub keywords_remove: Vec<String>,
-    /// New whiteboard ("" clears it).
+    pub keywords: Vec<String>,
+    /// New whiteboard ("" clears).
     pub whiteboard: Option<String>,
-    /// Bug ids to add to "blocks".
+    /// Bug ids to add to blocks; negative to remove.
     #[serde(default)]
-    pub blocks_add: Vec<i64>,
-    /// Bug ids to remove from "blocks".
+    pub blocks: Vec<i64>,
+    /// Bug ids to add to depends on; negative to remove.
     #[serde(default)]
-    pub blocks_remove: Vec<i64>,
-    /// Bug ids to add to "depends on".
-    #[serde(default)]
-    pub depends_on_add: Vec<i64>,
-    /// Bug ids to remove from "depends on".
-    #[serde(default)]
-    pub depends_on_remove: Vec<i64>,
-    /// Mark as a duplicate of this bug id (sets RESOLVED DUPLICATE).
+    pub depends_on: Vec<i64>,
+    /// Duplicate of this bug id (resolves it).
     pub dupe_of: Option<i64>,
     /// Flags to set.
     #[serde(default)]
     pub flags: Vec<FlagParam>,
-    /// Only show the request, do not send it. Default false.
+    /// Show the request without sending it.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -346,10 +324,10 @@ pub struct AddCommentParams {
     pub bug: BugRef,
     /// Comment text.
     pub comment: String,
-    /// Private comment (insiders only). Default false.
+    /// Insiders only.
     #[serde(default)]
     pub is_private: bool,
-    /// Only show the request, do not send it. Default false.
+    /// Show the request without sending it.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -362,19 +340,19 @@ pub struct AddAttachmentParams {
     pub file_name: String,
     /// One-line description.
     pub summary: String,
-    /// The text content (patch, log...).
+    /// Text content (patch, log).
     pub content: String,
-    /// MIME type (default text/plain).
+    /// MIME type, default text/plain.
     pub content_type: Option<String>,
-    /// It is a patch. Default false.
+    /// It is a patch.
     #[serde(default)]
     pub is_patch: bool,
     /// Comment added with it.
     pub comment: Option<String>,
-    /// Private attachment. Default false.
+    /// Insiders only.
     #[serde(default)]
     pub is_private: bool,
-    /// Only show the request, do not send it. Default false.
+    /// Show the request without sending it.
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -757,7 +735,8 @@ impl TrackerServer {
     }
 
     /// File a new bug. Needs product, component, summary; many instances also need version,
-    /// op_sys and platform (bugzilla_get_product, bugzilla_get_field_values list them).
+    /// op_sys and platform (see bugzilla_get_product, bugzilla_get_field_values). Set CC,
+    /// blocks, milestone, whiteboard with bugzilla_update_bug.
     #[tool(
         name = "bugzilla_create_bug",
         annotations(
@@ -779,7 +758,6 @@ impl TrackerServer {
             ("severity", "severity", p.severity.as_ref()),
             ("priority", "priority", p.priority.as_ref()),
             ("assignee", "assigned_to", p.assignee.as_ref()),
-            ("target_milestone", "target_milestone", p.target_milestone.as_ref()),
         ] {
             if let Some(v) = name(arg, value.map(String::as_str))? {
                 body.insert(key.to_owned(), json!(v));
@@ -789,17 +767,8 @@ impl TrackerServer {
         if let Some(d) = opt_text("description", p.description.as_deref(), MAX_TEXT)? {
             body.insert("description".into(), json!(d));
         }
-        if let Some(w) = p.whiteboard.as_deref() {
-            body.insert("whiteboard".into(), json!(params::text("whiteboard", w, 255)?));
-        }
-        if !p.cc.is_empty() {
-            body.insert("cc".into(), json!(names("cc", &p.cc)?));
-        }
         if !p.keywords.is_empty() {
             body.insert("keywords".into(), json!(names("keywords", &p.keywords)?));
-        }
-        if !p.blocks.is_empty() {
-            body.insert("blocks".into(), json!(bug_ids("blocks", &p.blocks)?));
         }
         if !p.depends_on.is_empty() {
             body.insert("depends_on".into(), json!(bug_ids("depends_on", &p.depends_on)?));
@@ -850,28 +819,19 @@ impl TrackerServer {
             }
             body.insert("whiteboard".into(), json!(w));
         }
-        for (key, add, remove) in
-            [("cc", &p.cc_add, &p.cc_remove), ("keywords", &p.keywords_add, &p.keywords_remove)]
-        {
-            if !add.is_empty() || !remove.is_empty() {
-                let mut set = Map::new();
-                if !add.is_empty() {
-                    set.insert("add".into(), json!(names(&format!("{key}_add"), add)?));
-                }
-                if !remove.is_empty() {
-                    set.insert("remove".into(), json!(names(&format!("{key}_remove"), remove)?));
-                }
-                body.insert(key.to_owned(), Value::Object(set));
+        for (key, values) in [("cc", &p.cc), ("keywords", &p.keywords)] {
+            if !values.is_empty() {
+                let (remove, add): (Vec<&String>, Vec<&String>) = values.iter().partition(|v| v.starts_with('-'));
+                let add: Vec<String> = add.into_iter().cloned().collect();
+                let remove: Vec<String> = remove.iter().map(|v| v[1..].to_owned()).collect();
+                body.insert(key.to_owned(), json!({"add": names(key, &add)?, "remove": names(key, &remove)?}));
             }
         }
-        for (key, add, remove) in
-            [("blocks", &p.blocks_add, &p.blocks_remove), ("depends_on", &p.depends_on_add, &p.depends_on_remove)]
-        {
-            if !add.is_empty() || !remove.is_empty() {
-                body.insert(
-                    key.to_owned(),
-                    json!({"add": bug_ids(&format!("{key}_add"), add)?, "remove": bug_ids(&format!("{key}_remove"), remove)?}),
-                );
+        for (key, values) in [("blocks", &p.blocks), ("depends_on", &p.depends_on)] {
+            if !values.is_empty() {
+                let (remove, add): (Vec<i64>, Vec<i64>) = values.iter().partition(|v| **v < 0);
+                let remove: Vec<i64> = remove.iter().map(|v| v.saturating_neg()).collect();
+                body.insert(key.to_owned(), json!({"add": bug_ids(key, &add)?, "remove": bug_ids(key, &remove)?}));
             }
         }
         if let Some(d) = p.dupe_of {
