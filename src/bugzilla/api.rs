@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use super::models::{
-    AttachmentsAnswer, Bug, Bugs, Comment, CommentsAnswer, Field, Fields, HistoryEntry, HistoryAnswer,
+    AttachmentsAnswer, Bug, Bugs, Comment, CommentsAnswer, Field, Fields, HistoryAnswer, HistoryEntry,
     Product, Products, UpdateAnswer, User, Users,
 };
 use crate::config::{BugzillaConfig, HttpSettings, KeyMode};
@@ -177,7 +177,8 @@ impl BugzillaApi {
     /// A header-only request to an endpoint that needs a login: 401/505 means the header was
     /// ignored (stock 5.0/5.2); success, or 400/306 (a bad key that was read), means honoured.
     async fn detect(&self) -> Result<Placement> {
-        let request = Request::get(["rest", "user"]).query("match", "tracker-mcp-key-probe").query("limit", 1);
+        let request =
+            Request::get(["rest", "user"]).query("match", "tracker-mcp-key-probe").query("limit", 1);
         let response = self.http.execute(request).await?;
         if response.is_success() {
             tracing::debug!("Bugzilla honours X-BUGZILLA-API-KEY");
@@ -231,8 +232,14 @@ impl BugzillaApi {
         let body: Option<ErrorBody> = serde_json::from_slice(&response.body).ok();
         let message = body.as_ref().and_then(|b| b.message.clone()).unwrap_or_default();
         match body.as_ref().and_then(ErrorBody::code) {
-            Some(51) => Err(self.explain_unknown(&message).await.unwrap_or_else(|| self.map_error(&response, subject))),
-            Some(123) => Err(self.explain_transition(&message).await.unwrap_or_else(|| self.map_error(&response, subject))),
+            Some(51) => Err(self
+                .explain_unknown(&message)
+                .await
+                .unwrap_or_else(|| self.map_error(&response, subject))),
+            Some(123) => Err(self
+                .explain_transition(&message)
+                .await
+                .unwrap_or_else(|| self.map_error(&response, subject))),
             _ => Err(self.map_error(&response, subject)),
         }
     }
@@ -283,7 +290,7 @@ impl BugzillaApi {
                  BUGZILLA_API_KEY_MODE=auto or param"
                     .into(),
             ),
-            300 | 301 | 302 | 303 | 304 | 305 | 307 | 308 => {
+            300..=305 | 307 | 308 => {
                 Error::Unauthorized(format!("Bugzilla refused the login (code {code}): {said}"))
             }
             100 => Error::NotFound(format!(
@@ -298,14 +305,17 @@ impl BugzillaApi {
             )),
             110 => Error::Forbidden(format!(
                 "{} is private (Bugzilla code 110): only members of the insider group see it",
-                number_after(&raw, "Comment id ").map_or_else(|| "the comment".to_owned(), |n| format!("comment {n}"))
+                number_after(&raw, "Comment id ")
+                    .map_or_else(|| "the comment".to_owned(), |n| format!("comment {n}"))
             )),
-            111 | 112 => Error::Forbidden(format!("{subject} is not visible to this account (Bugzilla code {code}): {said}")),
+            111 | 112 => Error::Forbidden(format!(
+                "{subject} is not visible to this account (Bugzilla code {code}): {said}"
+            )),
             106 => Error::Forbidden(format!(
                 "this account cannot file bugs in that product, or it does not exist (Bugzilla \
                  code 106). bugzilla_list_products lists the products it can use.{anon_hint}"
             )),
-            115 | 116 | 117 => Error::Forbidden(format!(
+            115..=117 => Error::Forbidden(format!(
                 "this account may not make that change (Bugzilla code {code}): {said}"
             )),
             50 => match required_field(&raw) {
@@ -316,7 +326,10 @@ impl BugzillaApi {
                          bugzilla_get_field_values or bugzilla_get_product list the legal values"
                     ),
                 ),
-                None => Error::invalid("arguments", format!("a required value is missing (Bugzilla code 50): {said}")),
+                None => Error::invalid(
+                    "arguments",
+                    format!("a required value is missing (Bugzilla code 50): {said}"),
+                ),
             },
             107 => Error::invalid("summary", "a summary is required (Bugzilla code 107)"),
             51 => Error::invalid(unknown_arg(&raw), format!("{said} (Bugzilla code 51)")),
@@ -332,9 +345,14 @@ impl BugzillaApi {
                 "a resolution can only be set together with a closed status such as RESOLVED \
                  (Bugzilla code 122)",
             ),
-            118 | 119 | 120 => Error::invalid("dupe_of", format!("{said} (Bugzilla code {code})")),
-            123 => Error::invalid("status", format!("{said} (Bugzilla code 123); bugzilla_get_field_values shows the workflow")),
-            54 | 55 | 56 | 57 | 58 | 600..=699 => Error::invalid("arguments", format!("{said} (Bugzilla code {code})")),
+            118..=120 => Error::invalid("dupe_of", format!("{said} (Bugzilla code {code})")),
+            123 => Error::invalid(
+                "status",
+                format!("{said} (Bugzilla code 123); bugzilla_get_field_values shows the workflow"),
+            ),
+            54..=58 | 600..=699 => {
+                Error::invalid("arguments", format!("{said} (Bugzilla code {code})"))
+            }
             32614 => Error::NotFound(format!(
                 "this Bugzilla has no REST resource for {subject} (code 32614); it may be an older \
                  version"
@@ -357,8 +375,13 @@ impl BugzillaApi {
             .ok()?;
         let product = products.products.into_iter().next()?;
         let (arg, names): (&str, Vec<String>) = match kind.as_str() {
-            "component" => ("component", product.components.into_iter().filter(|c| c.is_active).map(|c| c.name).collect()),
-            "version" => ("version", product.versions.into_iter().filter(|v| v.is_active).map(|v| v.name).collect()),
+            "component" => (
+                "component",
+                product.components.into_iter().filter(|c| c.is_active).map(|c| c.name).collect(),
+            ),
+            "version" => {
+                ("version", product.versions.into_iter().filter(|v| v.is_active).map(|v| v.name).collect())
+            }
             "milestone" => (
                 "target_milestone",
                 product.milestones.into_iter().filter(|v| v.is_active).map(|v| v.name).collect(),
@@ -430,9 +453,8 @@ impl BugzillaApi {
 
     pub async fn attachments(&self, id: &str) -> Result<Vec<super::models::Attachment>> {
         let subject = format!("bug {id}");
-        let answer: AttachmentsAnswer = self
-            .get(&["bug", id, "attachment"], &[("exclude_fields", "data".to_owned())], &subject)
-            .await?;
+        let answer: AttachmentsAnswer =
+            self.get(&["bug", id, "attachment"], &[("exclude_fields", "data".to_owned())], &subject).await?;
         answer.bugs.into_values().next().ok_or_else(|| not_visible(&subject))
     }
 
@@ -447,7 +469,10 @@ impl BugzillaApi {
         let answer: Products = self
             .get(
                 &["product"],
-                &[("type", "accessible".to_owned()), ("include_fields", "id,name,description,is_active,classification".to_owned())],
+                &[
+                    ("type", "accessible".to_owned()),
+                    ("include_fields", "id,name,description,is_active,classification".to_owned()),
+                ],
                 "the product list",
             )
             .await?;
@@ -616,7 +641,8 @@ impl BugzillaApi {
             return Err(self.map_error(&response, "the current user"));
         }
         // 5.0/5.2: no /rest/whoami. Prove the key works, then name the owner if we can.
-        let probe = self.read_request(&["user"]).await?.query("match", "tracker-mcp-key-probe").query("limit", 1);
+        let probe =
+            self.read_request(&["user"]).await?.query("match", "tracker-mcp-key-probe").query("limit", 1);
         self.send(probe, "the key check").await?;
         match &self.login {
             Some(login) => {
@@ -753,7 +779,11 @@ mod tests {
         );
         assert_eq!(bug_in("You are not authorized to access bug #7.", "x"), "bug 7");
         assert_eq!(bug_in("Bug #99999 does not exist.", "x"), "bug 99999");
-        let e = transition_error("RESOLVED", "IN_PROGRESS", &[("UNCONFIRMED".into(), false), ("VERIFIED".into(), true)]);
+        let e = transition_error(
+            "RESOLVED",
+            "IN_PROGRESS",
+            &[("UNCONFIRMED".into(), false), ("VERIFIED".into(), true)],
+        );
         assert!(e.to_string().contains("RESOLVED -> IN_PROGRESS is not allowed; allowed from RESOLVED: UNCONFIRMED, VERIFIED (needs a comment)"));
     }
 

@@ -116,7 +116,11 @@ fn date<'a>(arg: &str, value: Option<&'a str>) -> Result<Option<&'a str>> {
         && v.as_bytes()[4] == b'-'
         && v.as_bytes()[7] == b'-'
         && v.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '+' | '.'));
-    if ok { Ok(Some(v)) } else { Err(Error::invalid(arg, "must be a date like 2025-01-07 or 2025-01-07T10:00:00Z")) }
+    if ok {
+        Ok(Some(v))
+    } else {
+        Err(Error::invalid(arg, "must be a date like 2025-01-07 or 2025-01-07T10:00:00Z"))
+    }
 }
 
 /// Comma-separated values: "High,Highest".
@@ -611,16 +615,22 @@ impl TrackerServer {
             open_world_hint = true
         )
     )]
-    async fn bugzilla_get_attachment(&self, Parameters(p): Parameters<GetAttachmentParams>) -> Result<String> {
+    async fn bugzilla_get_attachment(
+        &self,
+        Parameters(p): Parameters<GetAttachmentParams>,
+    ) -> Result<String> {
         let id = params::positive_id("id", p.id)?;
         let offset = params::offset(p.offset)? as usize;
         let attachment = self.bugzilla()?.attachment(id).await?;
-        let mut out = format!("Attachment on bug {}: {}", attachment.bug_id, render::attachment_line(&attachment));
+        let mut out =
+            format!("Attachment on bug {}: {}", attachment.bug_id, render::attachment_line(&attachment));
         let bytes = attachment.data.as_deref().map(base64::decode).transpose()?.unwrap_or_default();
         let ct = attachment.content_type.to_ascii_lowercase();
         let texty = attachment.is_patch
             || ct.starts_with("text/")
-            || ["json", "xml", "javascript", "x-patch", "x-diff", "x-sh", "yaml", "x-log"].iter().any(|t| ct.contains(t));
+            || ["json", "xml", "javascript", "x-patch", "x-diff", "x-sh", "yaml", "x-log"]
+                .iter()
+                .any(|t| ct.contains(t));
         match (texty, String::from_utf8(bytes)) {
             (true, Ok(text)) => {
                 let total = text.chars().count();
@@ -632,7 +642,11 @@ impl TrackerServer {
                 let label = format!("attachment {id} characters {}-{end} of {total}", offset + 1);
                 let _ = write!(out, "\n{}", untrusted(&label, &part));
                 if end < total {
-                    let _ = write!(out, "\n[… cut: {} more characters; call again with offset={end}]", total - end);
+                    let _ = write!(
+                        out,
+                        "\n[… cut: {} more characters; call again with offset={end}]",
+                        total - end
+                    );
                 }
             }
             _ => {
@@ -697,7 +711,10 @@ impl TrackerServer {
             open_world_hint = true
         )
     )]
-    async fn bugzilla_get_field_values(&self, Parameters(p): Parameters<FieldValuesParams>) -> Result<String> {
+    async fn bugzilla_get_field_values(
+        &self,
+        Parameters(p): Parameters<FieldValuesParams>,
+    ) -> Result<String> {
         let field = match p.field.as_deref() {
             None => None,
             Some(f) => Some(internal_field(params::segment("field", f.trim(), 64, false)?)),
@@ -821,17 +838,24 @@ impl TrackerServer {
         }
         for (key, values) in [("cc", &p.cc), ("keywords", &p.keywords)] {
             if !values.is_empty() {
-                let (remove, add): (Vec<&String>, Vec<&String>) = values.iter().partition(|v| v.starts_with('-'));
+                let (remove, add): (Vec<&String>, Vec<&String>) =
+                    values.iter().partition(|v| v.starts_with('-'));
                 let add: Vec<String> = add.into_iter().cloned().collect();
                 let remove: Vec<String> = remove.iter().map(|v| v[1..].to_owned()).collect();
-                body.insert(key.to_owned(), json!({"add": names(key, &add)?, "remove": names(key, &remove)?}));
+                body.insert(
+                    key.to_owned(),
+                    json!({"add": names(key, &add)?, "remove": names(key, &remove)?}),
+                );
             }
         }
         for (key, values) in [("blocks", &p.blocks), ("depends_on", &p.depends_on)] {
             if !values.is_empty() {
                 let (remove, add): (Vec<i64>, Vec<i64>) = values.iter().partition(|v| **v < 0);
                 let remove: Vec<i64> = remove.iter().map(|v| v.saturating_neg()).collect();
-                body.insert(key.to_owned(), json!({"add": bug_ids(key, &add)?, "remove": bug_ids(key, &remove)?}));
+                body.insert(
+                    key.to_owned(),
+                    json!({"add": bug_ids(key, &add)?, "remove": bug_ids(key, &remove)?}),
+                );
             }
         }
         if let Some(d) = p.dupe_of {
@@ -856,7 +880,8 @@ impl TrackerServer {
             return Err(Error::invalid("arguments", "nothing to change: give at least one field"));
         }
         if let Some(to) = p.status.as_deref().map(str::trim) {
-            check_transition(api, &id, to, comment.is_some(), p.resolution.is_some() || p.dupe_of.is_some()).await?;
+            check_transition(api, &id, to, comment.is_some(), p.resolution.is_some() || p.dupe_of.is_some())
+                .await?;
         }
         let write = Write::put(&["bug", &id], Value::Object(body));
         if p.dry_run {
@@ -866,11 +891,8 @@ impl TrackerServer {
         let Some(updated) = answer.bugs.into_iter().next() else {
             return Err(Error::NotFound(format!("bug {id} was not found or is not visible to this account")));
         };
-        let changes: Vec<String> = updated
-            .changes
-            .iter()
-            .map(|(field, c)| render::change(field, &c.removed, &c.added))
-            .collect();
+        let changes: Vec<String> =
+            updated.changes.iter().map(|(field, c)| render::change(field, &c.removed, &c.added)).collect();
         let mut out = format!("Updated bug {}", updated.id);
         if changes.is_empty() {
             out.push_str(": no field changed");
@@ -898,15 +920,13 @@ impl TrackerServer {
         let id = p.bug.check("bug")?;
         let text = params::text("comment", &p.comment, MAX_TEXT)?;
         let api = self.bugzilla()?;
-        let write = Write::post(&["bug", &id, "comment"], json!({"comment": text, "is_private": p.is_private}));
+        let write =
+            Write::post(&["bug", &id, "comment"], json!({"comment": text, "is_private": p.is_private}));
         if p.dry_run {
             return Ok(write.describe(api.key_in_body()));
         }
         let comment_id = api.add_comment(&write, &format!("bug {id}")).await?;
-        Ok(format!(
-            "Added {}comment {comment_id} to bug {id}.",
-            if p.is_private { "private " } else { "" }
-        ))
+        Ok(format!("Added {}comment {comment_id} to bug {id}.", if p.is_private { "private " } else { "" }))
     }
 
     /// Attach text (a patch, a log) to a bug, optionally with a comment.
@@ -920,7 +940,10 @@ impl TrackerServer {
             open_world_hint = true
         )
     )]
-    async fn bugzilla_add_attachment(&self, Parameters(p): Parameters<AddAttachmentParams>) -> Result<String> {
+    async fn bugzilla_add_attachment(
+        &self,
+        Parameters(p): Parameters<AddAttachmentParams>,
+    ) -> Result<String> {
         let id = p.bug.check("bug")?;
         let file_name = params::text("file_name", &p.file_name, 255)?.trim();
         if file_name.contains(['/', '\\']) || file_name.chars().any(char::is_control) {
@@ -966,9 +989,16 @@ fn footer(offset: u64, shown: usize, total: usize) -> String {
     page_footer(offset, shown, Some(total as u64), (end < total as u64).then_some(next.as_str()))
 }
 
-fn comments_page(api: &BugzillaApi, id: &str, comments: &[models::Comment], offset: u64, limit: u32) -> String {
+fn comments_page(
+    api: &BugzillaApi,
+    id: &str,
+    comments: &[models::Comment],
+    offset: u64,
+    limit: u32,
+) -> String {
     let numeric = id.parse::<u64>().ok();
-    let read_more = numeric.map_or_else(|| "see the bug's web page".to_owned(), |n| format!("full text at {}", api.bug_page(n)));
+    let read_more = numeric
+        .map_or_else(|| "see the bug's web page".to_owned(), |n| format!("full text at {}", api.bug_page(n)));
     let mut out: Vec<String> = comments
         .iter()
         .skip(offset as usize)
@@ -977,13 +1007,13 @@ fn comments_page(api: &BugzillaApi, id: &str, comments: &[models::Comment], offs
         .collect();
     let shown = out.len();
     if comments.is_empty() {
-        out.push(format!("No comments on bug {id} visible to this account (private ones are left out for non-insiders)."));
+        out.push(format!(
+            "No comments on bug {id} visible to this account (private ones are left out for non-insiders)."
+        ));
     }
     // Comment numbers are consecutive, so a gap is a comment this account cannot see.
-    let hidden: Vec<String> = comments
-        .windows(2)
-        .flat_map(|w| (w[0].count + 1..w[1].count).map(|n| format!("#{n}")))
-        .collect();
+    let hidden: Vec<String> =
+        comments.windows(2).flat_map(|w| (w[0].count + 1..w[1].count).map(|n| format!("#{n}"))).collect();
     if !hidden.is_empty() && since_start(comments) {
         out.push(format!(
             "Comments {} are not visible to this account (private: insiders only).",
@@ -992,7 +1022,12 @@ fn comments_page(api: &BugzillaApi, id: &str, comments: &[models::Comment], offs
     }
     let end = offset + shown as u64;
     let next = format!("bugzilla_get_comments bug={id} offset={end}");
-    out.push(page_footer(offset, shown, Some(comments.len() as u64), (end < comments.len() as u64).then_some(next.as_str())));
+    out.push(page_footer(
+        offset,
+        shown,
+        Some(comments.len() as u64),
+        (end < comments.len() as u64).then_some(next.as_str()),
+    ));
     out.join("\n")
 }
 
@@ -1001,7 +1036,13 @@ fn since_start(comments: &[models::Comment]) -> bool {
 }
 
 /// Check a status change against the workflow before sending it.
-async fn check_transition(api: &BugzillaApi, id: &str, to: &str, has_comment: bool, has_resolution: bool) -> Result<()> {
+async fn check_transition(
+    api: &BugzillaApi,
+    id: &str,
+    to: &str,
+    has_comment: bool,
+    has_resolution: bool,
+) -> Result<()> {
     let current = api.bug(id).await?;
     if current.status == to {
         return Ok(());
@@ -1038,7 +1079,12 @@ async fn check_transition(api: &BugzillaApi, id: &str, to: &str, has_comment: bo
 
 impl models::Bug {
     fn is_open_status(&self, statuses: &models::Field) -> bool {
-        statuses.values.iter().find(|v| v.name.as_deref() == Some(&self.status)).and_then(|v| v.is_open).unwrap_or(true)
+        statuses
+            .values
+            .iter()
+            .find(|v| v.name.as_deref() == Some(&self.status))
+            .and_then(|v| v.is_open)
+            .unwrap_or(true)
     }
 }
 

@@ -41,7 +41,8 @@ pub fn bug(b: &Bug) -> String {
     if !b.target_milestone.is_empty() && b.target_milestone != "---" {
         let _ = write!(out, " | milestone {}", b.target_milestone);
     }
-    let _ = writeln!(out, "\nSeverity {}, priority {} | {} / {}", b.severity, b.priority, b.platform, b.op_sys);
+    let _ =
+        writeln!(out, "\nSeverity {}, priority {} | {} / {}", b.severity, b.priority, b.platform, b.op_sys);
     let _ = write!(
         out,
         "Assignee: {} | Reporter: {}",
@@ -121,7 +122,8 @@ pub fn bug_line(b: &Bug) -> String {
 /// One comment, its text fenced as tracker data.
 #[must_use]
 pub fn comment(bug_id: &str, c: &Comment, read_more: &str) -> String {
-    let mut label = format!("comment #{} (id {}) by {}, {}", c.count, c.id, c.creator, when(&c.creation_time));
+    let mut label =
+        format!("comment #{} (id {}) by {}, {}", c.count, c.id, c.creator, when(&c.creation_time));
     if c.is_private {
         label.push_str(", private");
     }
@@ -153,8 +155,21 @@ pub fn history_entry(e: &HistoryEntry) -> String {
 #[must_use]
 pub fn change(field: &str, removed: &str, added: &str) -> String {
     let (removed, added) = (one_line(removed), one_line(added));
-    let multi = ["cc", "keywords", "blocks", "depends_on", "dependson", "blocked", "see_also", "groups", "bug_group", "flagtypes.name", "flags", "alias"]
-        .contains(&field);
+    let multi = [
+        "cc",
+        "keywords",
+        "blocks",
+        "depends_on",
+        "dependson",
+        "blocked",
+        "see_also",
+        "groups",
+        "bug_group",
+        "flagtypes.name",
+        "flags",
+        "alias",
+    ]
+    .contains(&field);
     match (removed.is_empty(), added.is_empty()) {
         (false, false) if multi => format!("{field}: +{added} -{removed}"),
         (false, false) => format!("{field}: {removed} -> {added}"),
@@ -218,7 +233,12 @@ pub fn product(p: &Product) -> String {
     }
     out.push_str("\nComponents (default assignee):");
     for c in &p.components {
-        let _ = write!(out, "\n- {} ({}", one_line(&c.name), if c.default_assigned_to.is_empty() { "nobody" } else { &c.default_assigned_to });
+        let _ = write!(
+            out,
+            "\n- {} ({}",
+            one_line(&c.name),
+            if c.default_assigned_to.is_empty() { "nobody" } else { &c.default_assigned_to }
+        );
         if !c.default_qa_contact.is_empty() {
             let _ = write!(out, ", QA {}", c.default_qa_contact);
         }
@@ -258,9 +278,15 @@ fn value_names(f: &Field) -> String {
 #[must_use]
 pub fn statuses(f: &Field) -> String {
     let named = || f.values.iter().filter(|v| v.name.is_some());
-    let open: Vec<String> = named().filter(|v| v.is_open == Some(true)).filter_map(|v| v.name.clone()).collect();
-    let closed: Vec<String> = named().filter(|v| v.is_open == Some(false)).filter_map(|v| v.name.clone()).collect();
-    let mut out = format!("Statuses: open {}; closed {} (closed needs a resolution)", open.join(", "), closed.join(", "));
+    let open: Vec<String> =
+        named().filter(|v| v.is_open == Some(true)).filter_map(|v| v.name.clone()).collect();
+    let closed: Vec<String> =
+        named().filter(|v| v.is_open == Some(false)).filter_map(|v| v.name.clone()).collect();
+    let mut out = format!(
+        "Statuses: open {}; closed {} (closed needs a resolution)",
+        open.join(", "),
+        closed.join(", ")
+    );
     let arrow = |list: &Option<Vec<super::models::Transition>>| {
         list.as_deref()
             .unwrap_or_default()
@@ -285,7 +311,8 @@ pub fn fields(fields: &[Field], only: Option<&str>) -> String {
     let mut out = Vec::new();
     let mut fields: Vec<&Field> = fields.iter().collect();
     fields.sort_by_key(|f| f.name != "bug_status");
-    let wanted = ["bug_status", "resolution", "priority", "bug_severity", "rep_platform", "op_sys", "keywords"];
+    let wanted =
+        ["bug_status", "resolution", "priority", "bug_severity", "rep_platform", "op_sys", "keywords"];
     for f in fields.iter().copied() {
         if f.name == "bug_status" {
             out.push(statuses(f));

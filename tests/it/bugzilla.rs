@@ -56,7 +56,9 @@ impl Bz {
             Who::Admin => env.push(("BUGZILLA_API_KEY".into(), self.admin_key.clone())),
             Who::User => env.push(("BUGZILLA_API_KEY".into(), self.user_key.clone())),
             Who::Anonymous => env.push(("BUGZILLA_ANONYMOUS".into(), "true".into())),
-            Who::BadKey => env.push(("BUGZILLA_API_KEY".into(), "NotAValidKey0000000000000000000000000000".into())),
+            Who::BadKey => {
+                env.push(("BUGZILLA_API_KEY".into(), "NotAValidKey0000000000000000000000000000".into()))
+            }
         }
         for (k, v) in extra {
             env.push(((*k).to_owned(), (*v).to_owned()));
@@ -111,23 +113,34 @@ async fn bugzilla_reads_as_admin() {
         let v = bz.version;
 
         let bugs = s.ok("bugzilla_get_bug", json!({"ids": [1, "release-1.0", "7"]})).await;
-        has(&bugs, &[
-            "Bug 1: Login page returns 500 when password is empty",
-            "Status: IN_PROGRESS | Alpha / Backend | version 1.0 | milestone M1",
-            "Severity major, priority High",
-            "Assignee: John Smith (jsmith@example.test)",
-            "CC: 2",
-            "Keywords: regression",
-            "Whiteboard: [login] needs-backport",
-            "Blocks: 5",
-            "Bug 5 (release-1.0): Tracking: release 1.0 blockers",
-            "Depends on: 1, 3",
-            "Bug 7: Embargoed",
-            "Groups: secret-access",
-            "Created 2025-01-06 09:00Z",
-        ]);
+        has(
+            &bugs,
+            &[
+                "Bug 1: Login page returns 500 when password is empty",
+                "Status: IN_PROGRESS | Alpha / Backend | version 1.0 | milestone M1",
+                "Severity major, priority High",
+                "Assignee: John Smith (jsmith@example.test)",
+                "CC: 2",
+                "Keywords: regression",
+                "Whiteboard: [login] needs-backport",
+                "Blocks: 5",
+                "Bug 5 (release-1.0): Tracking: release 1.0 blockers",
+                "Depends on: 1, 3",
+                "Bug 7: Embargoed",
+                "Groups: secret-access",
+                "Created 2025-01-06 09:00Z",
+            ],
+        );
         let dupe = s.ok("bugzilla_get_bug", json!({"ids": [4], "include_comments": true})).await;
-        has(&dupe, &["RESOLVED DUPLICATE", "Duplicate of: 1", "*** This bug has been marked as a duplicate of bug 1 ***", "<<<tracker data: comment #0"]);
+        has(
+            &dupe,
+            &[
+                "RESOLVED DUPLICATE",
+                "Duplicate of: 1",
+                "*** This bug has been marked as a duplicate of bug 1 ***",
+                "<<<tracker data: comment #0",
+            ],
+        );
 
         let missing = s.err("bugzilla_get_bug", json!({"ids": [99999]})).await;
         has(&missing, &["bug 99999 does not exist"]);
@@ -138,24 +151,60 @@ async fn bugzilla_reads_as_admin() {
 
         // Comments: the admin is an insider and sees the private comment 4.
         let comments = s.ok("bugzilla_get_comments", json!({"bug": 1})).await;
-        has(&comments, &["comment #2 (id 4) by admin@example.test, 2025-01-06 11:00Z, private", "Customer escalation", "attachment 1", "Showing 1–5 of 5; has_more: false"]);
-        let newer = s.ok("bugzilla_get_comments", json!({"bug": 1, "new_since": "2025-01-07T09:00:00Z"})).await;
+        has(
+            &comments,
+            &[
+                "comment #2 (id 4) by admin@example.test, 2025-01-06 11:00Z, private",
+                "Customer escalation",
+                "attachment 1",
+                "Showing 1–5 of 5; has_more: false",
+            ],
+        );
+        let newer =
+            s.ok("bugzilla_get_comments", json!({"bug": 1, "new_since": "2025-01-07T09:00:00Z"})).await;
         has(&newer, &["(id 9)"]);
         lacks(&newer, &["(id 1)", "(id 8)"]);
         let page = s.ok("bugzilla_get_comments", json!({"bug": "1", "limit": 2})).await;
         has(&page, &["Showing 1–2 of 5; has_more: true; next: bugzilla_get_comments bug=1 offset=2"]);
 
         let history = s.ok("bugzilla_get_history", json!({"bug": 3})).await;
-        has(&history, &["2025-01-08 16:00Z admin@example.test: ", "status: CONFIRMED -> RESOLVED", "resolution: +FIXED", "blocks: +5"]);
+        has(
+            &history,
+            &[
+                "2025-01-08 16:00Z admin@example.test: ",
+                "status: CONFIRMED -> RESOLVED",
+                "resolution: +FIXED",
+                "blocks: +5",
+            ],
+        );
         let history = s.ok("bugzilla_get_history", json!({"bug": 1})).await;
-        has(&history, &["2025-01-06 10:15Z jsmith@example.test: status: CONFIRMED -> IN_PROGRESS", "cc: +jsmith@example.test", "Showing 1–3 of 3"]);
+        has(
+            &history,
+            &[
+                "2025-01-06 10:15Z jsmith@example.test: status: CONFIRMED -> IN_PROGRESS",
+                "cc: +jsmith@example.test",
+                "Showing 1–3 of 3",
+            ],
+        );
         let empty = s.ok("bugzilla_get_history", json!({"bug": 7})).await;
         has(&empty, &["No changes"]);
 
         let attachments = s.ok("bugzilla_list_attachments", json!({"bug": 1})).await;
-        has(&attachments, &["1 fix-empty-password.patch — Reject empty passwords before authenticating (text/plain, 439 bytes, patch) by jsmith@example.test"]);
+        has(
+            &attachments,
+            &[
+                "1 fix-empty-password.patch — Reject empty passwords before authenticating (text/plain, 439 bytes, patch) by jsmith@example.test",
+            ],
+        );
         let patch = s.ok("bugzilla_get_attachment", json!({"id": 1})).await;
-        has(&patch, &["<<<tracker data: attachment 1 characters 1-439 of 439>>>", "if not password:", "Attachment on bug 1"]);
+        has(
+            &patch,
+            &[
+                "<<<tracker data: attachment 1 characters 1-439 of 439>>>",
+                "if not password:",
+                "Attachment on bug 1",
+            ],
+        );
         let tail = s.ok("bugzilla_get_attachment", json!({"id": 1, "offset": 400})).await;
         has(&tail, &["characters 401-439 of 439"]);
         lacks(&tail, &["diff --git"]);
@@ -167,39 +216,75 @@ async fn bugzilla_reads_as_admin() {
         let products = s.ok("bugzilla_list_products", json!({})).await;
         has(&products, &["1 Alpha — Public test product", "2 Secret", "Showing 1–2 of 2"]);
         let alpha = s.ok("bugzilla_get_product", json!({"product": "Alpha"})).await;
-        has(&alpha, &["Product Alpha (id 1)", "- Backend (admin@example.test)", "- Frontend (jsmith@example.test)", "Versions: ", "unspecified", "Milestones: ", "M1", "M2"]);
+        has(
+            &alpha,
+            &[
+                "Product Alpha (id 1)",
+                "- Backend (admin@example.test)",
+                "- Frontend (jsmith@example.test)",
+                "Versions: ",
+                "unspecified",
+                "Milestones: ",
+                "M1",
+                "M2",
+            ],
+        );
         let by_id = s.ok("bugzilla_get_product", json!({"product": "2"})).await;
         has(&by_id, &["Product Secret (id 2)", "- General"]);
         let nope = s.err("bugzilla_get_product", json!({"product": "NoSuchProduct"})).await;
         has(&nope, &["product NoSuchProduct was not found or is not visible"]);
 
         let fields = s.ok("bugzilla_get_field_values", json!({})).await;
-        has(&fields, &[
-            "Statuses: open UNCONFIRMED, CONFIRMED, IN_PROGRESS; closed RESOLVED, VERIFIED",
-            "RESOLVED -> UNCONFIRMED, CONFIRMED, VERIFIED",
-            "New bugs start in: UNCONFIRMED, CONFIRMED, IN_PROGRESS",
-            "Resolution (resolution): FIXED, INVALID",
-            "Severity (severity): blocker",
-            "Priority (priority): Highest",
-            "OS/Version (op_sys): ",
-            "Keywords (keywords): regression, security, ux",
-            "Custom fields: none",
-        ]);
+        has(
+            &fields,
+            &[
+                "Statuses: open UNCONFIRMED, CONFIRMED, IN_PROGRESS; closed RESOLVED, VERIFIED",
+                "RESOLVED -> UNCONFIRMED, CONFIRMED, VERIFIED",
+                "New bugs start in: UNCONFIRMED, CONFIRMED, IN_PROGRESS",
+                "Resolution (resolution): FIXED, INVALID",
+                "Severity (severity): blocker",
+                "Priority (priority): Highest",
+                "OS/Version (op_sys): ",
+                "Keywords (keywords): regression, security, ux",
+                "Custom fields: none",
+            ],
+        );
         let os = s.ok("bugzilla_get_field_values", json!({"field": "op_sys"})).await;
         has(&os, &["Linux"]);
         let unknown = s.err("bugzilla_get_field_values", json!({"field": "nosuchfield"})).await;
         has(&unknown, &["nosuchfield"]);
 
         let users = s.ok("bugzilla_search_users", json!({"query": "example.test"})).await;
-        has(&users, &["1 admin@example.test \"Bugzilla Admin\"", "2 jsmith@example.test \"John Smith\"", "3 jdoe@example.test"]);
+        has(
+            &users,
+            &[
+                "1 admin@example.test \"Bugzilla Admin\"",
+                "2 jsmith@example.test \"John Smith\"",
+                "3 jdoe@example.test",
+            ],
+        );
         let one = s.ok("bugzilla_search_users", json!({"query": "example.test", "limit": 1})).await;
         has(&one, &["has_more: true"]);
 
         let who = s.ok("bugzilla_whoami", json!({})).await;
         if v == "5.2" {
-            has(&who, &["Key accepted, login unknown", "BUGZILLA_LOGIN", "Bugzilla 5.2", "key mode: param, detected"]);
+            has(
+                &who,
+                &[
+                    "Key accepted, login unknown",
+                    "BUGZILLA_LOGIN",
+                    "Bugzilla 5.2",
+                    "key mode: param, detected",
+                ],
+            );
         } else {
-            has(&who, &["Acting as Bugzilla Admin (admin@example.test, id 1) on Bugzilla 5.3.3", "key mode: header, detected"]);
+            has(
+                &who,
+                &[
+                    "Acting as Bugzilla Admin (admin@example.test, id 1) on Bugzilla 5.3.3",
+                    "key mode: header, detected",
+                ],
+            );
         }
         s.finish().await;
     }
@@ -216,14 +301,25 @@ async fn bugzilla_search_filters_and_pages() {
 
         let page1 = search(&mut s, json!({"product": "Alpha", "limit": 2})).await;
         assert_eq!(ids(&page1)[..], [1, 2], "{page1}");
-        has(&page1, &["(total unknown); has_more: true; next: offset=2", "1 [IN_PROGRESS] Alpha/Backend High major → jsmith@example.test: Login page returns 500"]);
+        has(
+            &page1,
+            &[
+                "(total unknown); has_more: true; next: offset=2",
+                "1 [IN_PROGRESS] Alpha/Backend High major → jsmith@example.test: Login page returns 500",
+            ],
+        );
         let page2 = search(&mut s, json!({"product": "Alpha", "limit": 2, "offset": 2})).await;
         assert_eq!(ids(&page2)[..], [3, 4], "{page2}");
         has(&page2, &["Showing 3–4", "3 [RESOLVED FIXED]"]);
 
-        let closed = search(&mut s, json!({"product": "Alpha", "status": "closed", "created_since": "2025-01-01", "limit": 100})).await;
+        let closed = search(
+            &mut s,
+            json!({"product": "Alpha", "status": "closed", "created_since": "2025-01-01", "limit": 100}),
+        )
+        .await;
         assert!(ids(&closed).starts_with(&[3, 4]), "{closed}");
-        let open = search(&mut s, json!({"product": "Alpha", "status": "open", "component": "Frontend"})).await;
+        let open =
+            search(&mut s, json!({"product": "Alpha", "status": "open", "component": "Frontend"})).await;
         assert!(ids(&open).starts_with(&[2, 6]), "{open}");
         let statuses = search(&mut s, json!({"product": "Alpha", "status": "IN_PROGRESS,UNCONFIRMED", "reporter": "admin@example.test"})).await;
         assert!(ids(&statuses).starts_with(&[1]), "{statuses}");
@@ -231,7 +327,11 @@ async fn bugzilla_search_filters_and_pages() {
         assert_eq!(ids(&resolution)[..1], [4], "{resolution}");
         let kw = search(&mut s, json!({"keywords": "security"})).await;
         assert!(ids(&kw).starts_with(&[3, 7]), "{kw}");
-        let prio = search(&mut s, json!({"priority": "Low", "severity": "trivial", "assignee": "jsmith@example.test"})).await;
+        let prio = search(
+            &mut s,
+            json!({"priority": "Low", "severity": "trivial", "assignee": "jsmith@example.test"}),
+        )
+        .await;
         assert_eq!(ids(&prio)[..1], [6], "{prio}");
         let summary = search(&mut s, json!({"summary": "blank password"})).await;
         assert_eq!(ids(&summary)[..1], [4], "{summary}");
@@ -241,7 +341,11 @@ async fn bugzilla_search_filters_and_pages() {
         assert!(ids(&quick).contains(&2), "{quick}");
         let changed = search(&mut s, json!({"product": "Alpha", "changed_since": "2025-01-08", "created_since": "2025-01-01", "limit": 100})).await;
         assert!(ids(&changed).contains(&3) && !ids(&changed).contains(&1), "{changed}");
-        let newest = search(&mut s, json!({"product": "Alpha", "order": "newest", "limit": 1, "created_since": "2025-01-01"})).await;
+        let newest = search(
+            &mut s,
+            json!({"product": "Alpha", "order": "newest", "limit": 1, "created_since": "2025-01-01"}),
+        )
+        .await;
         assert_eq!(ids(&newest).len(), 1, "{newest}");
         let nothing = search(&mut s, json!({"summary": "no bug has this summary zzqx"})).await;
         has(&nothing, &["No bug matches", "Showing nothing (total unknown); has_more: false"]);
@@ -268,7 +372,10 @@ async fn bugzilla_limited_user_gets_clear_not_visible_results() {
         has(&mixed, &["Bug 1: Login page", "bug 7 is not visible to this account"]);
         let comments = s.ok("bugzilla_get_comments", json!({"bug": 1})).await;
         lacks(&comments, &["Customer escalation", "(id 4)"]);
-        has(&comments, &["Comments #2 are not visible to this account (private: insiders only).", "Showing 1–4 of 4"]);
+        has(
+            &comments,
+            &["Comments #2 are not visible to this account (private: insiders only).", "Showing 1–4 of 4"],
+        );
         let secret = s.err("bugzilla_get_product", json!({"product": "Secret"})).await;
         has(&secret, &["product Secret was not found or is not visible"]);
         let products = s.ok("bugzilla_list_products", json!({})).await;
@@ -470,11 +577,13 @@ async fn bugzilla_writes_round_trip() {
         let mut create = full.clone();
         create["description"] = json!("Steps: run the write test.");
         create["keywords"] = json!(["ux"]);
-        let other = s.ok("bugzilla_create_bug", {
-            let mut b = full.clone();
-            b["summary"] = json!(unique("Write test target"));
-            b
-        }).await;
+        let other = s
+            .ok("bugzilla_create_bug", {
+                let mut b = full.clone();
+                b["summary"] = json!(unique("Write test target"));
+                b
+            })
+            .await;
         let other = created_id(&other);
         create["depends_on"] = json!([other]);
         create["severity"] = json!("minor");
@@ -482,7 +591,17 @@ async fn bugzilla_writes_round_trip() {
         let id = created_id(&text);
         has(&text, &[&format!("show_bug.cgi?id={id}")]);
         let bug = s.ok("bugzilla_get_bug", json!({"ids": [id], "include_comments": true})).await;
-        has(&bug, &[&summary, "Keywords: ux", &format!("Depends on: {other}"), "CC: 0", "Steps: run the write test.", "Severity minor"]);
+        has(
+            &bug,
+            &[
+                &summary,
+                "Keywords: ux",
+                &format!("Depends on: {other}"),
+                "CC: 0",
+                "Steps: run the write test.",
+                "Severity minor",
+            ],
+        );
 
         // Workflow: not allowed, resolution needed, then resolved with a comment.
         let text = s.err("bugzilla_update_bug", json!({"bug": id, "status": "VERIFIED"})).await;
@@ -502,32 +621,52 @@ async fn bugzilla_writes_round_trip() {
                 }),
             )
             .await;
-        has(&text, &[
-            &format!("Updated bug {id}: "),
-            "status: ",
-            " -> RESOLVED",
-            "resolution: +FIXED",
-            "cc: +",
-            "jdoe@example.test",
-            "keywords: +regression -ux",
-            "whiteboard: +[wt]",
-            &format!("blocks: +{other}"),
-            &format!("depends_on: -{other}"),
-            "(comment added)",
-        ]);
+        has(
+            &text,
+            &[
+                &format!("Updated bug {id}: "),
+                "status: ",
+                " -> RESOLVED",
+                "resolution: +FIXED",
+                "cc: +",
+                "jdoe@example.test",
+                "keywords: +regression -ux",
+                "whiteboard: +[wt]",
+                &format!("blocks: +{other}"),
+                &format!("depends_on: -{other}"),
+                "(comment added)",
+            ],
+        );
         let text = s.err("bugzilla_update_bug", json!({"bug": id, "status": "IN_PROGRESS"})).await;
-        has(&text, &["RESOLVED -> IN_PROGRESS is not allowed; allowed from RESOLVED: UNCONFIRMED, CONFIRMED, VERIFIED"]);
+        has(
+            &text,
+            &[
+                "RESOLVED -> IN_PROGRESS is not allowed; allowed from RESOLVED: UNCONFIRMED, CONFIRMED, VERIFIED",
+            ],
+        );
         let history = s.ok("bugzilla_get_history", json!({"bug": id})).await;
         has(&history, &["admin@example.test: ", " -> RESOLVED", "resolution: +FIXED"]);
         let same = s.ok("bugzilla_update_bug", json!({"bug": id, "priority": "Low"})).await;
         has(&same, &["no field changed"]);
-        let text = s.ok("bugzilla_update_bug", json!({"bug": id, "cc": ["-jdoe@example.test"], "keywords": ["-regression"]})).await;
+        let text = s
+            .ok(
+                "bugzilla_update_bug",
+                json!({"bug": id, "cc": ["-jdoe@example.test"], "keywords": ["-regression"]}),
+            )
+            .await;
         has(&text, &["cc: -jdoe@example.test", "keywords: -regression"]);
         let text = s.err("bugzilla_update_bug", json!({"bug": id, "dupe_of": id})).await;
         has(&text, &["`dupe_of`", "duplicate of itself"]);
-        let text = s.err("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": "no-such-flag", "status": "?"}]})).await;
+        let text = s
+            .err(
+                "bugzilla_update_bug",
+                json!({"bug": id, "flags": [{"name": "no-such-flag", "status": "?"}]}),
+            )
+            .await;
         has(&text, &["`flags`", "no-such-flag"]);
-        let text = s.err("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": "review", "status": "maybe"}]})).await;
+        let text = s
+            .err("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": "review", "status": "maybe"}]}))
+            .await;
         has(&text, &["`flags`"]);
         let text = s.err("bugzilla_update_bug", json!({"bug": id})).await;
         has(&text, &["nothing to change"]);
@@ -537,7 +676,12 @@ async fn bugzilla_writes_round_trip() {
         // Comments: public and private, dry run.
         let text = s.ok("bugzilla_add_comment", json!({"bug": id, "comment": "dry", "dry_run": true})).await;
         has(&text, &[&format!("POST /rest/bug/{id}/comment"), "\"comment\": \"dry\""]);
-        let text = s.ok("bugzilla_add_comment", json!({"bug": id, "comment": "Insider-only note", "is_private": true})).await;
+        let text = s
+            .ok(
+                "bugzilla_add_comment",
+                json!({"bug": id, "comment": "Insider-only note", "is_private": true}),
+            )
+            .await;
         has(&text, &["Added private comment"]);
         let err = s.err("bugzilla_add_comment", json!({"bug": id, "comment": "   "})).await;
         has(&err, &["`comment`"]);
@@ -565,7 +709,12 @@ async fn bugzilla_writes_round_trip() {
             .ok("bugzilla_add_attachment", json!({"bug": id, "file_name": "run.log", "summary": "log", "content": "line 1\nline 2\n", "is_private": true}))
             .await;
         has(&log, &["(run.log)"]);
-        let err = s.err("bugzilla_add_attachment", json!({"bug": id, "file_name": "../x", "summary": "s", "content": "c"})).await;
+        let err = s
+            .err(
+                "bugzilla_add_attachment",
+                json!({"bug": id, "file_name": "../x", "summary": "s", "content": "c"}),
+            )
+            .await;
         has(&err, &["`file_name`"]);
         s.finish().await;
 
@@ -586,7 +735,9 @@ async fn bugzilla_write_tools_are_hidden_when_read_only() {
         let mut s = bz.server(Who::Admin, false, &[]).await;
         let names = s.tool_names().await;
         assert!(names.contains(&"bugzilla_get_bug".to_owned()));
-        for write in ["bugzilla_create_bug", "bugzilla_update_bug", "bugzilla_add_comment", "bugzilla_add_attachment"] {
+        for write in
+            ["bugzilla_create_bug", "bugzilla_update_bug", "bugzilla_add_comment", "bugzilla_add_attachment"]
+        {
             assert!(!names.contains(&write.to_owned()), "{write} listed in read-only mode");
         }
         s.finish().await;
@@ -612,7 +763,13 @@ async fn bugzilla_results_are_compact() {
         let ours = s.ok("bugzilla_get_bug", json!({"ids": [1]})).await;
         s.finish().await;
         let ratio = ours.len() as f64 / raw.len() as f64;
-        eprintln!("Bugzilla {}: get_bug 1 is {} bytes, raw JSON {} bytes ({:.0} %)", bz.version, ours.len(), raw.len(), ratio * 100.0);
+        eprintln!(
+            "Bugzilla {}: get_bug 1 is {} bytes, raw JSON {} bytes ({:.0} %)",
+            bz.version,
+            ours.len(),
+            raw.len(),
+            ratio * 100.0
+        );
         assert!(ratio <= 0.35, "{ratio}: {ours}");
         let _: HashMap<String, Value> = serde_json::from_str(&raw).expect("raw is JSON");
     }

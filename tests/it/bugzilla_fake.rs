@@ -50,7 +50,10 @@ async fn fake(honours_header: bool) -> MockServer {
         .mount(&server)
         .await;
     Mock::given(path("/rest/version"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"version": if honours_header { "5.3.3" } else { "5.2" }})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"version": if honours_header { "5.3.3" } else { "5.2" }})),
+        )
         .mount(&server)
         .await;
     server
@@ -111,7 +114,8 @@ async fn bugzilla_auto_mode_adds_the_query_key_only_where_the_header_is_ignored(
     let probes: Vec<_> = requests.iter().filter(|r| r.url.contains("tracker-mcp-key-probe")).collect();
     assert_eq!(probes.len(), 1, "detection runs once per process");
     assert!(!probes[0].url.contains("api_key"), "the probe is header-only");
-    let reads: Vec<_> = requests.iter().filter(|r| r.url.contains("/rest/bug/1") && r.method == "GET").collect();
+    let reads: Vec<_> =
+        requests.iter().filter(|r| r.url.contains("/rest/bug/1") && r.method == "GET").collect();
     assert_eq!(reads.len(), 2);
     assert!(reads.iter().all(|r| r.url.contains(&format!("api_key={KEY}"))), "5.2 reads need api_key");
     let write = requests.iter().find(|r| r.method == "POST").expect("the comment");
@@ -176,7 +180,8 @@ async fn bugzilla_a_refused_transition_names_the_allowed_statuses() {
         ("BUGZILLA_API_KEY", KEY),
     ];
     let (mut s, _) = Server::start(&env).await;
-    let text = s.err("bugzilla_update_bug", json!({"bug": 9, "status": "IN_PROGRESS", "priority": "Low"})).await;
+    let text =
+        s.err("bugzilla_update_bug", json!({"bug": 9, "status": "IN_PROGRESS", "priority": "Low"})).await;
     assert!(
         text.contains("RESOLVED -> IN_PROGRESS is not allowed; allowed from RESOLVED: CONFIRMED, VERIFIED (needs a comment)"),
         "{text}"
@@ -211,7 +216,8 @@ async fn bugzilla_empty_answers_are_not_found() {
         .mount(&upstream)
         .await;
     let uri = upstream.uri();
-    let env = [("TRACKER_MCP_MODE", "development"), ("BUGZILLA_URL", uri.as_str()), ("BUGZILLA_API_KEY", KEY)];
+    let env =
+        [("TRACKER_MCP_MODE", "development"), ("BUGZILLA_URL", uri.as_str()), ("BUGZILLA_API_KEY", KEY)];
     let (mut s, _) = Server::start(&env).await;
     for (tool, args) in [
         ("bugzilla_get_bug", json!({"ids": [3]})),

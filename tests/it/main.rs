@@ -3,11 +3,11 @@
 
 mod common;
 
+mod bugzilla;
+mod bugzilla_fake;
 mod cli;
 mod examples;
 mod protocol;
 mod readme;
 mod schemas;
 mod security;
-mod bugzilla;
-mod bugzilla_fake;
