@@ -350,9 +350,7 @@ impl BugzillaApi {
                 "status",
                 format!("{said} (Bugzilla code 123); bugzilla_get_field_values shows the workflow"),
             ),
-            54..=58 | 600..=699 => {
-                Error::invalid("arguments", format!("{said} (Bugzilla code {code})"))
-            }
+            54..=58 | 600..=699 => Error::invalid("arguments", format!("{said} (Bugzilla code {code})")),
             32614 => Error::NotFound(format!(
                 "this Bugzilla has no REST resource for {subject} (code 32614); it may be an older \
                  version"
@@ -785,6 +783,74 @@ mod tests {
             &[("UNCONFIRMED".into(), false), ("VERIFIED".into(), true)],
         );
         assert!(e.to_string().contains("RESOLVED -> IN_PROGRESS is not allowed; allowed from RESOLVED: UNCONFIRMED, VERIFIED (needs a comment)"));
+    }
+
+    fn api(anonymous: bool) -> BugzillaApi {
+        let config = BugzillaConfig {
+            url: Url::parse("https://bz.test").expect("url"),
+            api_key: (!anonymous).then(|| secrecy::SecretString::from("k".repeat(40))),
+            key_mode: KeyMode::Auto,
+            login: None,
+        };
+        BugzillaApi::new(&config, &HttpSettings::default()).expect("api")
+    }
+
+    fn answer(status: u16, code: Value, message: &str) -> Response {
+        Response {
+            status,
+            content_type: Some("application/json".into()),
+            body: serde_json::to_vec(&serde_json::json!({"error": true, "code": code, "message": message}))
+                .expect("json"),
+            location: None,
+            retry_after: None,
+            headers: reqwest::header::HeaderMap::new(),
+        }
+    }
+
+    /// Every code the upstream README records, as 5.2 (number) and 5.3.3 (string) send it.
+    #[test]
+    fn every_recorded_code_has_an_actionable_message() {
+        let cases: &[(u16, i64, &str, &str)] = &[
+            (404, 101, "Bug #99999 does not exist.", "bug 99999 does not exist"),
+            (400, 100, "Invalid Bug Alias", "no bug has this id or alias"),
+            (401, 102, "You are not authorized to access bug #7.", "bug 7 is not visible to this account"),
+            (401, 110, "Comment id 4 is private.", "comment 4 is private"),
+            (
+                401,
+                106,
+                "Sorry, either the product Secret does not exist or you aren't authorized",
+                "cannot file bugs in that product",
+            ),
+            (400, 50, "You must select/enter a OS.", "op_sys is required on this instance"),
+            (400, 50, "You must select/enter a version.", "version is required on this instance"),
+            (400, 107, "You must enter a summary for this bug.", "a summary is required"),
+            (404, 51, "There is no Severity named 'huge'.", "invalid argument `severity`"),
+            (
+                400,
+                123,
+                "You are not allowed to change the bug status from RESOLVED to IN_PROGRESS.",
+                "invalid argument `status`",
+            ),
+            (400, 121, "A valid resolution is required", "needs a resolution"),
+            (400, 306, "The API key you specified is invalid.", "API key is invalid (code 306)"),
+            (401, 410, "You must log in before using this part of Bugzilla.", "the API key was not accepted"),
+            (401, 505, "Logged-out users cannot use the \"match\" argument", "ignores X-BUGZILLA-API-KEY"),
+            (404, 32614, "A REST API resource was not found for 'GET /whoami'", "no REST resource"),
+            (400, 32000, "Could not parse JSON", "refused the request (HTTP 400)"),
+            (401, 300, "The username or password you entered is not valid.", "refused the login"),
+        ];
+        let client = api(false);
+        for (status, code, message, expected) in cases {
+            for code in [serde_json::json!(code), serde_json::json!(code.to_string())] {
+                let text = client.map_error(&answer(*status, code.clone(), message), "bug 7").to_string();
+                assert!(text.contains(expected), "{code}: {text}");
+            }
+        }
+        let anonymous = api(true);
+        let text = anonymous.map_error(&answer(401, serde_json::json!(410), "log in"), "x").to_string();
+        assert!(text.contains("BUGZILLA_ANONYMOUS=true"), "{text}");
+        let text = anonymous.map_error(&answer(401, serde_json::json!(505), "match"), "x").to_string();
+        assert!(text.contains("only logged-in accounts"), "{text}");
     }
 
     #[test]
