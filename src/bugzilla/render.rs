@@ -154,6 +154,7 @@ pub fn history_entry(e: &HistoryEntry) -> String {
 /// One field change: "status: CONFIRMED -> RESOLVED", "cc: +a@x -b@x", "resolution: +FIXED".
 #[must_use]
 pub fn change(field: &str, removed: &str, added: &str) -> String {
+    let field = if field == "flagtypes.name" { "flags" } else { field };
     let (removed, added) = (one_line(removed), one_line(added));
     let multi = [
         "cc",

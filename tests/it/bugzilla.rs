@@ -664,6 +664,25 @@ async fn bugzilla_writes_round_trip() {
             )
             .await;
         has(&text, &["`flags`", "no-such-flag"]);
+        // A real flag type (created over REST as admin; the tool set has no tool for that).
+        let flag = unique("tmcp").replace(' ', "-");
+        let created = reqwest::Client::new()
+            .post(format!("{}/rest/flag_type", bz.url))
+            .json(&json!({"api_key": bz.admin_key, "name": flag, "description": "test flag", "target_type": "bug",
+                "inclusions": ["Alpha"], "is_requestable": true, "is_requesteeble": true}))
+            .send()
+            .await
+            .expect("flag type");
+        assert!(created.status().is_success(), "flag type: {}", created.text().await.unwrap_or_default());
+        let text = s
+            .ok("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": flag, "status": "?", "requestee": "jsmith@example.test"}]}))
+            .await;
+        has(&text, &[&format!("flags: +{flag}?(jsmith@example.test)")]);
+        let text =
+            s.ok("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": flag, "status": "+"}]})).await;
+        has(&text, &[&format!("flags: +{flag}+ -{flag}?(jsmith@example.test)")]);
+        let bug = s.ok("bugzilla_get_bug", json!({"ids": [id]})).await;
+        has(&bug, &[&format!("Flags: {flag}+")]);
         let text = s
             .err("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": "review", "status": "maybe"}]}))
             .await;
