@@ -290,7 +290,10 @@ impl BugzillaApi {
                  BUGZILLA_API_KEY_MODE=auto or param"
                     .into(),
             ),
-            300..=305 | 307 | 308 => {
+            304 => Error::Forbidden(format!(
+                "{subject} is not visible to this account (Bugzilla code 304: {said}){anon_hint}"
+            )),
+            300..=303 | 305 | 307 | 308 => {
                 Error::Unauthorized(format!("Bugzilla refused the login (code {code}): {said}"))
             }
             100 => Error::NotFound(format!(
@@ -838,6 +841,12 @@ mod tests {
             (404, 32614, "A REST API resource was not found for 'GET /whoami'", "no REST resource"),
             (400, 32000, "Could not parse JSON", "refused the request (HTTP 400)"),
             (401, 300, "The username or password you entered is not valid.", "refused the login"),
+            (
+                401,
+                304,
+                "Sorry, you are not authorized to access attachment #5.",
+                "bug 7 is not visible to this account (Bugzilla code 304",
+            ),
         ];
         let client = api(false);
         for (status, code, message, expected) in cases {

@@ -60,6 +60,16 @@ impl JsonSchema for BugRef {
     }
 }
 
+/// A list, or a single id/alias, or "1,5" (models send all three).
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<BugRef>, D::Error> {
+    let items = match Value::deserialize(d)? {
+        Value::Array(items) => items,
+        Value::String(s) => s.split(',').map(|p| Value::String(p.trim().to_owned())).collect(),
+        other => vec![other],
+    };
+    items.into_iter().map(|v| BugRef::deserialize(v).map_err(serde::de::Error::custom)).collect()
+}
+
 impl BugRef {
     /// The validated id or alias, ready to be one path segment.
     fn check(&self, arg: &str) -> Result<String> {
@@ -136,6 +146,7 @@ fn split_list(value: Option<&str>) -> Vec<String> {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetBugParams {
     /// 1-20 bug ids or aliases, e.g. [1, "release-1.0"].
+    #[serde(deserialize_with = "one_or_many")]
     pub ids: Vec<BugRef>,
     /// Also return comments (first 20).
     #[serde(default)]

@@ -142,6 +142,10 @@ async fn bugzilla_reads_as_admin() {
             ],
         );
 
+        let single = s.ok("bugzilla_get_bug", json!({"ids": 3})).await;
+        has(&single, &["Bug 3: Session cookie lacks the Secure flag", "RESOLVED FIXED"]);
+        let listed = s.ok("bugzilla_get_bug", json!({"ids": "2, release-1.0"})).await;
+        has(&listed, &["Bug 2: Add a dark mode", "Bug 5 (release-1.0)"]);
         let missing = s.err("bugzilla_get_bug", json!({"ids": [99999]})).await;
         has(&missing, &["bug 99999 does not exist"]);
         let alias = s.err("bugzilla_get_bug", json!({"ids": ["nosuchalias"]})).await;
@@ -728,6 +732,11 @@ async fn bugzilla_writes_round_trip() {
             .ok("bugzilla_add_attachment", json!({"bug": id, "file_name": "run.log", "summary": "log", "content": "line 1\nline 2\n", "is_private": true}))
             .await;
         has(&log, &["(run.log)"]);
+        let private_id = log
+            .strip_prefix("Added attachment ")
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_default()
+            .to_owned();
         let err = s
             .err(
                 "bugzilla_add_attachment",
@@ -744,6 +753,9 @@ async fn bugzilla_writes_round_trip() {
         has(&comments, &["are not visible to this account", "Fixed by the write test."]);
         let list = u.ok("bugzilla_list_attachments", json!({"bug": id})).await;
         lacks(&list, &["run.log"]);
+        let private =
+            u.err("bugzilla_get_attachment", json!({"id": private_id.parse::<u64>().expect("id")})).await;
+        has(&private, &[&format!("attachment {private_id} is not visible to this account")]);
         u.finish().await;
     }
 }
