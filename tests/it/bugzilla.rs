@@ -444,25 +444,63 @@ async fn bugzilla_anonymous_reads_public_data_and_cannot_write() {
         let products = s.ok("bugzilla_list_products", json!({})).await;
         has(&products, &["Alpha"]);
         lacks(&products, &["Secret"]);
-        let users = s.err("bugzilla_search_users", json!({"query": "jsmith"})).await;
-        has(&users, &["only logged-in accounts", "code 505"]);
-        let write = s.err("bugzilla_add_comment", json!({"bug": 1, "comment": "anonymous?"})).await;
-        has(&write, &["requires a login", "code 410", "BUGZILLA_ANONYMOUS=true"]);
+        for (tool, args) in every_tool_call() {
+            match tool {
+                "bugzilla_search_users" => {
+                    has(&s.err(tool, args).await, &["only logged-in accounts", "code 505"])
+                }
+                "bugzilla_create_bug"
+                | "bugzilla_update_bug"
+                | "bugzilla_add_comment"
+                | "bugzilla_add_attachment" => {
+                    has(
+                        &s.err(tool, args).await,
+                        &["requires a login", "code 410", "BUGZILLA_ANONYMOUS=true"],
+                    );
+                }
+                _ => {
+                    s.ok(tool, args).await;
+                }
+            }
+        }
         let who = s.ok("bugzilla_whoami", json!({})).await;
         has(&who, &["anonymously", &format!("Bugzilla {}", bz.version)]);
         s.finish().await;
     }
 }
 
+/// One call of every tool, reads first, writes (real, not dry runs) last.
+fn every_tool_call() -> Vec<(&'static str, Value)> {
+    vec![
+        ("bugzilla_whoami", json!({})),
+        ("bugzilla_get_bug", json!({"ids": [1]})),
+        ("bugzilla_search_bugs", json!({"product": "Alpha"})),
+        ("bugzilla_get_comments", json!({"bug": 1})),
+        ("bugzilla_get_history", json!({"bug": 1})),
+        ("bugzilla_list_attachments", json!({"bug": 1})),
+        ("bugzilla_get_attachment", json!({"id": 1})),
+        ("bugzilla_list_products", json!({})),
+        ("bugzilla_get_product", json!({"product": "Alpha"})),
+        ("bugzilla_get_field_values", json!({})),
+        ("bugzilla_search_users", json!({"query": "jsmith"})),
+        (
+            "bugzilla_create_bug",
+            json!({"product": "Alpha", "component": "Backend", "summary": "never filed", "version": "1.0", "op_sys": "Linux", "platform": "PC"}),
+        ),
+        ("bugzilla_update_bug", json!({"bug": 6, "priority": "Lowest"})),
+        ("bugzilla_add_comment", json!({"bug": 6, "comment": "never added"})),
+        (
+            "bugzilla_add_attachment",
+            json!({"bug": 6, "file_name": "n.txt", "summary": "never", "content": "never"}),
+        ),
+    ]
+}
+
 #[tokio::test]
 async fn bugzilla_bad_key_is_reported_as_code_306() {
     for bz in instances() {
         let mut s = bz.server(Who::BadKey, true, &[]).await;
-        for (tool, args) in [
-            ("bugzilla_get_bug", json!({"ids": [1]})),
-            ("bugzilla_whoami", json!({})),
-            ("bugzilla_add_comment", json!({"bug": 1, "comment": "x"})),
-        ] {
+        for (tool, args) in every_tool_call() {
             let text = s.err(tool, args).await;
             has(&text, &["API key is invalid (code 306)", "BUGZILLA_API_KEY"]);
         }
