@@ -646,6 +646,11 @@ impl BugzillaApi {
             self.read_request(&["user"]).await?.query("match", "tracker-mcp-key-probe").query("limit", 1);
         self.send(probe, "the key check").await?;
         match &self.login {
+            Some(login) if self.key_mode == KeyMode::Header => Ok(format!(
+                "Key accepted; BUGZILLA_LOGIN={login} not checked: Bugzilla {version} has no \
+                 /rest/whoami and /rest/valid_login needs the key in the URL, which \
+                 BUGZILLA_API_KEY_MODE=header rules out; {mode}."
+            )),
             Some(login) => {
                 let request = Request::get(["rest", "valid_login"]).query("login", login).key_in_query();
                 let valid: Value = self.send(request, "the login check").await?.json(TRACKER)?;

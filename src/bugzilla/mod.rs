@@ -1014,7 +1014,7 @@ fn comments_page(
         .iter()
         .skip(offset as usize)
         .take(limit as usize)
-        .map(|c| render::comment(id, c, &read_more))
+        .map(|c| render::comment(c, &read_more))
         .collect();
     let shown = out.len();
     if comments.is_empty() {

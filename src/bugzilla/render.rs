@@ -121,7 +121,7 @@ pub fn bug_line(b: &Bug) -> String {
 
 /// One comment, its text fenced as tracker data.
 #[must_use]
-pub fn comment(bug_id: &str, c: &Comment, read_more: &str) -> String {
+pub fn comment(c: &Comment, read_more: &str) -> String {
     let mut label =
         format!("comment #{} (id {}) by {}, {}", c.count, c.id, c.creator, when(&c.creation_time));
     if c.is_private {
@@ -130,7 +130,6 @@ pub fn comment(bug_id: &str, c: &Comment, read_more: &str) -> String {
     if let Some(a) = c.attachment_id {
         let _ = write!(label, ", attachment {a}");
     }
-    let _ = bug_id;
     untrusted(&label, &cut(&c.text, MAX_COMMENT_CHARS, read_more))
 }
 
