@@ -229,3 +229,40 @@ async fn bugzilla_empty_answers_are_not_found() {
     }
     s.finish().await;
 }
+
+/// Custom fields and comment-required transitions, which the seeded instances do not have.
+#[tokio::test]
+async fn bugzilla_field_values_show_custom_fields_and_required_comments() {
+    let upstream = fake(true).await;
+    Mock::given(path("/rest/field/bug"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"fields": [
+            {"name": "bug_status", "display_name": "Status", "values": [
+                {"name": null, "can_change_to": [{"name": "NEW", "comment_required": false}]},
+                {"name": "NEW", "is_open": true, "can_change_to": [{"name": "CLOSED", "comment_required": true}]},
+                {"name": "CLOSED", "is_open": false, "can_change_to": []}]},
+            {"name": "priority", "display_name": "Priority", "values": [{"name": "P1"}, {"name": "P2"}]},
+            {"name": "cf_branch", "display_name": "Branch", "is_custom": true, "is_mandatory": true, "type": 2,
+             "values": [{"name": "main"}, {"name": "stable", "is_active": true}, {"name": "old", "is_active": false}]},
+            {"name": "cf_notes", "display_name": "Notes", "is_custom": true, "type": 4, "values": []},
+            {"name": "days_elapsed", "display_name": "Days since bug changed", "values": []}
+        ]})))
+        .mount(&upstream)
+        .await;
+    let uri = upstream.uri();
+    let env =
+        [("TRACKER_MCP_MODE", "development"), ("BUGZILLA_URL", uri.as_str()), ("BUGZILLA_API_KEY", KEY)];
+    let (mut s, _) = Server::start(&env).await;
+    let text = s.ok("bugzilla_get_field_values", json!({})).await;
+    for needle in [
+        "Statuses: open NEW; closed CLOSED",
+        "NEW -> CLOSED*",
+        "Priority (priority): P1, P2",
+        "Branch (cf_branch) [custom, required]: main, stable",
+        "Notes (cf_notes) [custom]: free text",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing in:\n{text}");
+    }
+    assert!(!text.contains("old") && !text.contains("days_elapsed"), "{text}");
+    assert!(text.starts_with("Statuses:"), "the workflow comes first:\n{text}");
+    s.finish().await;
+}
