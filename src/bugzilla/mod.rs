@@ -583,8 +583,8 @@ impl TrackerServer {
         Ok(out.join("\n"))
     }
 
-    /// Attachments of a bug (metadata only: id, file name, summary, type, size, patch/obsolete/
-    /// private, creator). Read one with bugzilla_get_attachment.
+    /// Attachments of a bug, metadata only (id, file name, summary, type, size, patch,
+    /// obsolete, private, creator). Read one with bugzilla_get_attachment.
     #[tool(
         name = "bugzilla_list_attachments",
         annotations(
