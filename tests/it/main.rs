@@ -5,6 +5,8 @@ mod common;
 
 mod bitbucket_fake;
 mod bitbucket_mock;
+mod bugzilla;
+mod bugzilla_fake;
 mod cli;
 mod examples;
 mod fault_server;
