@@ -15,6 +15,7 @@ pub mod params;
 pub mod policy;
 pub mod redmine;
 pub mod render;
+pub mod schema;
 pub mod server;
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ impl TrackerServer {
         })
     }
 
-    /// Every tool of the configured trackers, before policy.
+    /// Every tool of the configured trackers, before policy, with compact input schemas.
     fn full_router(config: &Config) -> ToolRouter<Self> {
         let mut router = ToolRouter::new();
         if config.bugzilla.is_some() {
@@ -91,6 +91,11 @@ impl TrackerServer {
         }
         if let Some(bitbucket) = &config.bitbucket {
             router += Self::bitbucket_router(bitbucket.flavor);
+        }
+        for route in router.map.values_mut() {
+            let mut schema = route.attr.input_schema.as_ref().clone();
+            crate::schema::compact(&mut schema);
+            route.attr.input_schema = Arc::new(schema);
         }
         router
     }

@@ -107,32 +107,7 @@ fn one_of<'a>(arg: &str, value: Option<&'a str>, allowed: &[&'a str]) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
-/// Every byte of `tools/list` costs context: an optional argument is simply not `required`,
-/// so its `["string", "null"]` becomes `"string"`, and integer `format`s go.
-fn compact_schema(schema: &mut schemars::Schema) {
-    let Some(properties) = schema.get_mut("properties").and_then(serde_json::Value::as_object_mut) else {
-        return;
-    };
-    for property in properties.values_mut() {
-        let Some(p) = property.as_object_mut() else { continue };
-        p.remove("format");
-        if p.get("default").is_some_and(serde_json::Value::is_null) {
-            p.remove("default");
-        }
-        if let Some(types) = p.get("type").and_then(serde_json::Value::as_array) {
-            let rest: Vec<_> = types.iter().filter(|t| *t != "null").cloned().collect();
-            if rest.len() == 1 {
-                p.insert("type".into(), rest[0].clone());
-            }
-        }
-        if let Some(items) = p.get_mut("items").and_then(serde_json::Value::as_object_mut) {
-            items.remove("format");
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct ListProjectsParams {
     /// Cloud workspace (required on Cloud).
     pub workspace: Option<String>,
@@ -143,7 +118,6 @@ pub struct ListProjectsParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct ListRepositoriesParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -156,7 +130,6 @@ pub struct ListRepositoriesParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct RepoParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -165,7 +138,6 @@ pub struct RepoParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct ListPullRequestsParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -186,7 +158,6 @@ pub struct ListPullRequestsParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct PullRequestParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -197,7 +168,6 @@ pub struct PullRequestParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct DiffParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -210,7 +180,6 @@ pub struct DiffParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct PullRequestPageParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -225,7 +194,6 @@ pub struct PullRequestPageParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct ListBranchesParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -240,7 +208,6 @@ pub struct ListBranchesParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct ListCommitsParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -257,7 +224,6 @@ pub struct ListCommitsParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct GetCommitParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -268,7 +234,6 @@ pub struct GetCommitParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct GetFileParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -284,7 +249,6 @@ pub struct GetFileParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct SearchCodeParams {
     /// Cloud workspace.
     pub workspace: String,
@@ -299,7 +263,6 @@ pub struct SearchCodeParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct ListIssuesParams {
     /// Cloud workspace.
     pub workspace: String,
@@ -316,7 +279,6 @@ pub struct ListIssuesParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct GetIssueParams {
     /// Cloud workspace.
     pub workspace: String,
@@ -331,7 +293,6 @@ pub struct GetIssueParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct CreatePullRequestParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -360,7 +321,6 @@ pub struct CreatePullRequestParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct AddPrCommentParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -382,7 +342,6 @@ pub struct AddPrCommentParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct PrWriteParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -396,7 +355,6 @@ pub struct PrWriteParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct MergeParams {
     /// Cloud workspace, or Data Center project key.
     pub workspace: String,
@@ -416,7 +374,6 @@ pub struct MergeParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct CreateIssueParams {
     /// Cloud workspace.
     pub workspace: String,
@@ -436,7 +393,6 @@ pub struct CreateIssueParams {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(transform = compact_schema)]
 pub struct AddIssueCommentParams {
     /// Cloud workspace.
     pub workspace: String,

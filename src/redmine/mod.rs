@@ -6,10 +6,8 @@ pub mod render;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::JsonObject;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -44,32 +42,6 @@ impl JsonSchema for NameOrId {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({"type": "string"})
     }
-}
-
-/// The input schema of a tool, made compact for the model's context: no `$schema`, no
-/// `format`, no `null` in optional fields' types, no `default: false`.
-fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    let raw = rmcp::handler::server::common::schema_for_input::<T>()
-        .unwrap_or_else(|e| panic!("invalid input schema for {}: {e}", std::any::type_name::<T>()));
-    let mut object = raw.as_ref().clone();
-    object.remove("$schema");
-    if let Some(Value::Object(properties)) = object.get_mut("properties") {
-        for spec in properties.values_mut() {
-            let Value::Object(spec) = spec else { continue };
-            spec.remove("format");
-            if spec.get("default") == Some(&Value::Bool(false)) || spec.get("default") == Some(&Value::Null) {
-                spec.remove("default");
-            }
-            if let Some(Value::Array(types)) = spec.get_mut("type") {
-                types.retain(|t| t != "null");
-                if types.len() == 1 {
-                    let only = types.remove(0);
-                    spec.insert("type".into(), only);
-                }
-            }
-        }
-    }
-    Arc::new(object)
 }
 
 impl NameOrId {
@@ -358,7 +330,6 @@ impl TrackerServer {
     /// Projects visible to this API key: id, identifier, name, parent, public or private.
     #[tool(
         name = "redmine_list_projects",
-        input_schema = schema::<PageParams>(),
         annotations(
             title = "Redmine: list projects",
             read_only_hint = true,
@@ -374,7 +345,6 @@ impl TrackerServer {
     /// One project: trackers, issue categories, enabled modules, members with their roles.
     #[tool(
         name = "redmine_get_project",
-        input_schema = schema::<ProjectParams>(),
         annotations(
             title = "Redmine: get project",
             read_only_hint = true,
@@ -392,7 +362,6 @@ impl TrackerServer {
     /// `status` says otherwise.
     #[tool(
         name = "redmine_search_issues",
-        input_schema = schema::<SearchIssuesParams>(),
         annotations(
             title = "Redmine: search issues",
             read_only_hint = true,
@@ -409,7 +378,6 @@ impl TrackerServer {
     /// changes such as "Status: New -> In Progress"), relations, subtasks, watchers, attachments.
     #[tool(
         name = "redmine_get_issue",
-        input_schema = schema::<GetIssueParams>(),
         annotations(
             title = "Redmine: get issue",
             read_only_hint = true,
@@ -426,7 +394,6 @@ impl TrackerServer {
     /// forum messages; one line per hit with its type and id.
     #[tool(
         name = "redmine_search",
-        input_schema = schema::<SearchParams>(),
         annotations(
             title = "Redmine: full-text search",
             read_only_hint = true,
@@ -458,7 +425,6 @@ impl TrackerServer {
     /// Versions (milestones) of a project, including shared ones: status, due date.
     #[tool(
         name = "redmine_list_versions",
-        input_schema = schema::<ProjectPageParams>(),
         annotations(
             title = "Redmine: list versions",
             read_only_hint = true,
@@ -474,7 +440,6 @@ impl TrackerServer {
     /// Time entries, newest first, filtered by project, issue, user and date range.
     #[tool(
         name = "redmine_list_time_entries",
-        input_schema = schema::<TimeEntriesParams>(),
         annotations(
             title = "Redmine: list time entries",
             read_only_hint = true,
@@ -493,7 +458,6 @@ impl TrackerServer {
     /// A wiki page's text (latest or an older version), author and attachments.
     #[tool(
         name = "redmine_get_wiki_page",
-        input_schema = schema::<WikiPageParams>(),
         annotations(
             title = "Redmine: get wiki page",
             read_only_hint = true,
@@ -509,7 +473,6 @@ impl TrackerServer {
     /// Titles of a project's wiki pages with parent, version and update time.
     #[tool(
         name = "redmine_list_wiki_pages",
-        input_schema = schema::<ProjectPageParams>(),
         annotations(
             title = "Redmine: list wiki pages",
             read_only_hint = true,
@@ -525,7 +488,6 @@ impl TrackerServer {
     /// An attachment's metadata, and its content when it is text (up to 200 KB).
     #[tool(
         name = "redmine_get_attachment",
-        input_schema = schema::<AttachmentParams>(),
         annotations(
             title = "Redmine: get attachment",
             read_only_hint = true,
@@ -542,7 +504,6 @@ impl TrackerServer {
     /// version and custom fields.
     #[tool(
         name = "redmine_create_issue",
-        input_schema = schema::<CreateIssueParams>(),
         annotations(
             title = "Redmine: create issue",
             read_only_hint = false,
@@ -559,7 +520,6 @@ impl TrackerServer {
     /// with a comment. Reports fields Redmine did not apply (e.g. a disallowed status change).
     #[tool(
         name = "redmine_update_issue",
-        input_schema = schema::<UpdateIssueParams>(),
         annotations(
             title = "Redmine: update issue",
             read_only_hint = false,
@@ -575,7 +535,6 @@ impl TrackerServer {
     /// Add a comment to an issue, optionally a private note.
     #[tool(
         name = "redmine_add_note",
-        input_schema = schema::<AddNoteParams>(),
         annotations(
             title = "Redmine: add note",
             read_only_hint = false,
@@ -591,7 +550,6 @@ impl TrackerServer {
     /// Log time spent on an issue or a project.
     #[tool(
         name = "redmine_log_time",
-        input_schema = schema::<LogTimeParams>(),
         annotations(
             title = "Redmine: log time",
             read_only_hint = false,
@@ -607,7 +565,6 @@ impl TrackerServer {
     /// Create a wiki page or replace its text (a new version; older versions are kept).
     #[tool(
         name = "redmine_update_wiki_page",
-        input_schema = schema::<UpdateWikiParams>(),
         annotations(
             title = "Redmine: update wiki page",
             read_only_hint = false,
@@ -623,7 +580,6 @@ impl TrackerServer {
     /// Relate two issues (relates, duplicates, blocks, precedes, copied_to and their reverses).
     #[tool(
         name = "redmine_add_relation",
-        input_schema = schema::<AddRelationParams>(),
         annotations(
             title = "Redmine: add relation",
             read_only_hint = false,
