@@ -35,6 +35,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("TRACKER_MCP_ENABLE_WRITES", "true: register tools that change data (default false)"),
     ("TRACKER_MCP_TOOLS", "comma-separated globs of tool names to allow (default all)"),
     ("TRACKER_MCP_DENY_TOOLS", "comma-separated globs of tool names to hide"),
+    (
+        "TRACKER_MCP_TOOLSETS",
+        "comma-separated tool sets to serve, e.g. redmine:issues,bitbucket:pull_requests",
+    ),
     ("TRACKER_MCP_AUDIT_LOG", "path of a JSON-lines audit log of tool calls"),
     ("TRACKER_MCP_VERIFY_ON_START", "true (default): verify each credential in the background at start-up"),
     ("TRACKER_MCP_TIMEOUT_SECS", "overall timeout of one upstream request (default 30)"),
@@ -133,6 +137,8 @@ pub struct Config {
     pub enable_writes: bool,
     pub allow_tools: Vec<String>,
     pub deny_tools: Vec<String>,
+    /// `tracker:area` tool sets to serve (empty: all).
+    pub toolsets: Vec<String>,
     pub audit_log: Option<PathBuf>,
     /// Verify each tracker's credential in the background when serving starts.
     pub verify_on_start: bool,
@@ -259,6 +265,7 @@ impl Config {
             enable_writes: parse_bool(sources, "TRACKER_MCP_ENABLE_WRITES")?.unwrap_or(false),
             allow_tools: parse_list(sources.get("TRACKER_MCP_TOOLS")),
             deny_tools: parse_list(sources.get("TRACKER_MCP_DENY_TOOLS")),
+            toolsets: parse_list(sources.get("TRACKER_MCP_TOOLSETS")),
             audit_log: sources.get("TRACKER_MCP_AUDIT_LOG").map(PathBuf::from),
             verify_on_start: parse_bool(sources, "TRACKER_MCP_VERIFY_ON_START")?.unwrap_or(true),
             http,

@@ -45,6 +45,10 @@ struct Cli {
     /// Comma-separated globs of tool names to hide (TRACKER_MCP_DENY_TOOLS).
     #[arg(long, global = true, value_name = "GLOBS")]
     deny_tools: Option<String>,
+    /// Comma-separated tool sets to serve, e.g. redmine:issues,bitbucket:pull_requests
+    /// (TRACKER_MCP_TOOLSETS).
+    #[arg(long, global = true, value_name = "SETS")]
+    toolsets: Option<String>,
     /// Append a JSON line per tool call to this file, created 0600 (TRACKER_MCP_AUDIT_LOG).
     #[arg(long, global = true, value_name = "PATH")]
     audit_log: Option<PathBuf>,
@@ -122,6 +126,7 @@ impl Cli {
         put("TRACKER_MCP_ENABLE_WRITES", self.enable_writes.then(|| "true".to_owned()));
         put("TRACKER_MCP_TOOLS", self.tools.clone());
         put("TRACKER_MCP_DENY_TOOLS", self.deny_tools.clone());
+        put("TRACKER_MCP_TOOLSETS", self.toolsets.clone());
         put("TRACKER_MCP_AUDIT_LOG", self.audit_log.as_ref().map(|p| p.display().to_string()));
         put("TRACKER_MCP_TIMEOUT_SECS", self.timeout_secs.map(|v| v.to_string()));
         put("TRACKER_MCP_CONNECT_TIMEOUT_SECS", self.connect_timeout_secs.map(|v| v.to_string()));

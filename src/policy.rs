@@ -11,12 +11,102 @@ use tokio::sync::mpsc;
 use crate::config::Config;
 use crate::error::{Error, Result, redact_secrets};
 
+/// Every tool's area, for `TRACKER_MCP_TOOLSETS` (`tracker:area`). `whoami` tools are in
+/// `core`, which comes with any area of their tracker. A test keeps this table complete.
+pub const TOOLSETS: &[(&str, &[&str])] = &[
+    ("bugzilla:core", &["bugzilla_whoami"]),
+    (
+        "bugzilla:bugs",
+        &[
+            "bugzilla_get_bug",
+            "bugzilla_search_bugs",
+            "bugzilla_get_comments",
+            "bugzilla_get_history",
+            "bugzilla_create_bug",
+            "bugzilla_update_bug",
+            "bugzilla_add_comment",
+        ],
+    ),
+    (
+        "bugzilla:attachments",
+        &["bugzilla_list_attachments", "bugzilla_get_attachment", "bugzilla_add_attachment"],
+    ),
+    ("bugzilla:products", &["bugzilla_list_products", "bugzilla_get_product", "bugzilla_get_field_values"]),
+    ("bugzilla:users", &["bugzilla_search_users"]),
+    ("redmine:core", &["redmine_whoami"]),
+    ("redmine:projects", &["redmine_list_projects", "redmine_get_project", "redmine_list_versions"]),
+    (
+        "redmine:issues",
+        &[
+            "redmine_search_issues",
+            "redmine_get_issue",
+            "redmine_list_enumerations",
+            "redmine_get_attachment",
+            "redmine_create_issue",
+            "redmine_update_issue",
+            "redmine_add_note",
+            "redmine_add_relation",
+        ],
+    ),
+    ("redmine:time", &["redmine_list_time_entries", "redmine_log_time"]),
+    ("redmine:wiki", &["redmine_list_wiki_pages", "redmine_get_wiki_page", "redmine_update_wiki_page"]),
+    ("redmine:search", &["redmine_search"]),
+    ("bitbucket:core", &["bitbucket_whoami"]),
+    (
+        "bitbucket:repositories",
+        &[
+            "bitbucket_list_projects",
+            "bitbucket_list_repositories",
+            "bitbucket_get_repository",
+            "bitbucket_list_branches",
+            "bitbucket_list_commits",
+            "bitbucket_get_commit",
+            "bitbucket_get_file",
+            "bitbucket_search_code",
+        ],
+    ),
+    (
+        "bitbucket:pull_requests",
+        &[
+            "bitbucket_list_pull_requests",
+            "bitbucket_get_pull_request",
+            "bitbucket_get_pull_request_diff",
+            "bitbucket_list_pull_request_comments",
+            "bitbucket_list_pull_request_commits",
+            "bitbucket_get_pull_request_activity",
+            "bitbucket_create_pull_request",
+            "bitbucket_add_pull_request_comment",
+            "bitbucket_approve_pull_request",
+            "bitbucket_request_changes",
+            "bitbucket_merge_pull_request",
+            "bitbucket_decline_pull_request",
+        ],
+    ),
+    (
+        "bitbucket:issues",
+        &[
+            "bitbucket_list_issues",
+            "bitbucket_get_issue",
+            "bitbucket_create_issue",
+            "bitbucket_add_issue_comment",
+        ],
+    ),
+];
+
+/// The `tracker:area` a tool belongs to.
+#[must_use]
+pub fn toolset_of(tool: &str) -> Option<&'static str> {
+    TOOLSETS.iter().find(|(_, tools)| tools.contains(&tool)).map(|(set, _)| *set)
+}
+
 /// The tool-name filter built from the configuration.
 #[derive(Debug, Clone)]
 pub struct ToolPolicy {
     pub enable_writes: bool,
     pub allow: Vec<String>,
     pub deny: Vec<String>,
+    /// `tracker:area` names (or `tracker` for all its areas); empty means every area.
+    pub toolsets: Vec<String>,
 }
 
 impl ToolPolicy {
@@ -26,7 +116,45 @@ impl ToolPolicy {
             enable_writes: config.enable_writes,
             allow: config.allow_tools.clone(),
             deny: config.deny_tools.clone(),
+            toolsets: config.toolsets.clone(),
         }
+    }
+
+    /// Whether the tool's area was asked for (`TRACKER_MCP_TOOLSETS`).
+    fn in_toolsets(&self, name: &str) -> bool {
+        if self.toolsets.is_empty() {
+            return true;
+        }
+        let Some(set) = toolset_of(name) else { return false };
+        let tracker = set.split(':').next().unwrap_or_default();
+        self.toolsets.iter().any(|wanted| {
+            wanted == set
+                || wanted == tracker
+                || wanted.strip_suffix(":*") == Some(tracker)
+                // `core` (whoami) comes with any area of its tracker.
+                || (set.ends_with(":core") && wanted.split(':').next() == Some(tracker))
+        })
+    }
+
+    /// Every `TRACKER_MCP_TOOLSETS` entry must name a known tracker or area.
+    pub fn check_toolsets(&self) -> Result<()> {
+        for wanted in &self.toolsets {
+            let tracker = wanted.split(':').next().unwrap_or_default();
+            let known = TOOLSETS.iter().any(|(set, _)| {
+                set == wanted
+                    || *set == format!("{tracker}:core")
+                        && (wanted == tracker || wanted == &format!("{tracker}:*"))
+            });
+            if !known {
+                let names: Vec<&str> =
+                    TOOLSETS.iter().map(|(set, _)| *set).filter(|s| !s.ends_with(":core")).collect();
+                return Err(Error::Config(format!(
+                    "TRACKER_MCP_TOOLSETS: unknown tool set `{wanted}`; known: {}, or a tracker name alone",
+                    names.join(", ")
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Whether `tool` is served: writes only when enabled, then the allow list (if any), then
@@ -37,6 +165,9 @@ impl ToolPolicy {
             return false;
         }
         let name = tool.name.as_ref();
+        if !self.in_toolsets(name) {
+            return false;
+        }
         let allowed = self.allow.is_empty() || self.allow.iter().any(|p| glob_match(p, name));
         allowed && !self.deny.iter().any(|p| glob_match(p, name))
     }
@@ -291,6 +422,25 @@ mod tests {
         assert!(!glob_match("redmine_*", "bugzilla_get_bug"));
         assert!(glob_match("*", "x"));
         assert!(!glob_match("a*b", "acbd"));
+    }
+
+    #[test]
+    fn toolsets_select_areas_with_their_core() {
+        let policy = ToolPolicy {
+            enable_writes: true,
+            allow: vec![],
+            deny: vec![],
+            toolsets: vec!["redmine:wiki".into(), "bitbucket".into()],
+        };
+        assert!(policy.in_toolsets("redmine_get_wiki_page"));
+        assert!(policy.in_toolsets("redmine_whoami"));
+        assert!(!policy.in_toolsets("redmine_get_issue"));
+        assert!(policy.in_toolsets("bitbucket_merge_pull_request"));
+        assert!(!policy.in_toolsets("bugzilla_get_bug"));
+        assert!(policy.check_toolsets().is_ok());
+        let bad = ToolPolicy { toolsets: vec!["redmine:wikis".into()], ..policy };
+        let message = bad.check_toolsets().expect_err("unknown").to_string();
+        assert!(message.contains("redmine:wikis") && message.contains("redmine:wiki"), "{message}");
     }
 
     #[test]

@@ -52,6 +52,7 @@ impl TrackerServer {
 
         let mut tool_router = Self::full_router(config);
         let policy = ToolPolicy::from_config(config);
+        policy.check_toolsets()?;
         policy.check_allow_list(&tool_router.list_all())?;
         for tool in tool_router.list_all() {
             if !policy.permits(&tool) {

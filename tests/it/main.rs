@@ -17,3 +17,4 @@ mod redmine_fake;
 mod redmine_live;
 mod schemas;
 mod security;
+mod tool_list;

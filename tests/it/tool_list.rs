@@ -1,0 +1,70 @@
+//! A small tool list: tool sets narrow it per tracker and area, every tool belongs to one
+//! set, and the whole list stays within a byte budget.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+use tracker_mcp::policy::TOOLSETS;
+
+use crate::common::{Server, run};
+use crate::protocol::ALL_TRACKERS;
+use crate::schemas::all_tools;
+
+/// Bytes of the `tools/list` result with all three trackers and writes on. Set from the
+/// measured size (43,978 bytes after schema compaction) with a small margin: a change that
+/// grows the list past it must be a reviewed decision. Read-only, the default, is ~26 KB.
+const TOOLS_LIST_BUDGET: usize = 45_000;
+
+#[tokio::test]
+async fn every_tool_belongs_to_exactly_one_tool_set() {
+    let served: BTreeSet<String> =
+        all_tools().await.iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect();
+    let mut listed = BTreeSet::new();
+    for (_, tools) in TOOLSETS {
+        for tool in *tools {
+            assert!(listed.insert((*tool).to_owned()), "{tool} is in two tool sets");
+        }
+    }
+    assert_eq!(served, listed, "TOOLSETS in src/policy.rs must list exactly the served tools");
+}
+
+#[tokio::test]
+async fn tool_sets_narrow_the_list() {
+    let mut env = ALL_TRACKERS.to_vec();
+    env.push(("TRACKER_MCP_ENABLE_WRITES", "true"));
+    env.push(("TRACKER_MCP_TOOLSETS", "redmine:wiki,bitbucket:pull_requests"));
+    let (mut server, _) = Server::start(&env).await;
+    let names = server.tool_names().await;
+    server.finish().await;
+    assert!(names.contains(&"redmine_update_wiki_page".to_owned()));
+    assert!(names.contains(&"redmine_whoami".to_owned()), "core comes with any area");
+    assert!(names.contains(&"bitbucket_merge_pull_request".to_owned()));
+    assert!(!names.iter().any(|n| n.starts_with("bugzilla_")), "{names:?}");
+    assert!(!names.contains(&"redmine_get_issue".to_owned()));
+    assert!(!names.contains(&"bitbucket_list_issues".to_owned()));
+}
+
+#[tokio::test]
+async fn an_unknown_tool_set_is_a_startup_error() {
+    let mut env = ALL_TRACKERS.to_vec();
+    env.push(("TRACKER_MCP_TOOLSETS", "redmine:tickets"));
+    let (code, _, stderr) = run(&["tools"], &env).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("redmine:tickets") && stderr.contains("redmine:issues"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_full_tool_list_stays_within_its_budget() {
+    let mut env = ALL_TRACKERS.to_vec();
+    env.push(("TRACKER_MCP_ENABLE_WRITES", "true"));
+    let (mut server, _) = Server::start(&env).await;
+    let answer = server.request("tools/list", json!({})).await;
+    server.finish().await;
+    let bytes = answer["result"].to_string().len();
+    let tools = answer["result"]["tools"].as_array().map_or(0, Vec::len);
+    eprintln!("tools/list: {tools} tools, {bytes} bytes (budget {TOOLS_LIST_BUDGET})");
+    assert!(
+        bytes <= TOOLS_LIST_BUDGET,
+        "tools/list is {bytes} bytes, over the {TOOLS_LIST_BUDGET}-byte budget"
+    );
+}
