@@ -55,10 +55,40 @@ pub fn segment<'a>(arg: &str, value: &'a str, max_len: usize, allow_slash: bool)
     if value.contains(['?', '#', '%']) {
         return bad("must not contain `?`, `#` or `%`");
     }
+    if value.chars().any(is_lookalike) {
+        return bad("must not contain characters that imitate `/`, `\\`, `.`, `?`, `#` or `%`");
+    }
     if !allow_slash && value.contains(['/', '\\']) {
         return bad("must not contain `/` or `\\`");
     }
     Ok(value)
+}
+
+/// Characters that imitate path or URL syntax (division slash, fullwidth solidus, one-dot
+/// leader, ...): never part of a real identifier, often part of a spoofing attempt.
+#[must_use]
+pub fn is_lookalike(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2215}'
+            | '\u{2044}'
+            | '\u{FF0F}'
+            | '\u{29F8}'
+            | '\u{FF3C}'
+            | '\u{FE68}'
+            | '\u{2216}'
+            | '\u{29F5}'
+            | '\u{FF0E}'
+            | '\u{2024}'
+            | '\u{2025}'
+            | '\u{FE52}'
+            | '\u{FF1F}'
+            | '\u{FE56}'
+            | '\u{FF03}'
+            | '\u{FE5F}'
+            | '\u{FF05}'
+            | '\u{FE6A}'
+    )
 }
 
 /// Free text with a length bound (comments, descriptions, search terms).
@@ -99,7 +129,21 @@ mod tests {
 
     #[test]
     fn segments_cannot_escape() {
-        for bad in ["", ".", "..", "../x", "%2e%2e", "a?b", "a#b", "a\r\nb", "a\0b", "a/b", "a\u{202E}b"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "%2e%2e",
+            "a?b",
+            "a#b",
+            "a\r\nb",
+            "a\0b",
+            "a/b",
+            "a\u{202E}b",
+            "a\u{2215}b",
+            "a\u{FF0F}b",
+        ] {
             assert!(segment("project", bad, 100, false).is_err(), "{bad:?}");
         }
         assert!(segment("path", "src/main.rs", 100, true).is_ok());

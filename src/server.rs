@@ -9,7 +9,7 @@ use std::time::Instant;
 use futures::FutureExt as _;
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
-    handler::server::tool::{ToolCallContext, ToolRouter},
+    handler::server::tool::{IntoCallToolResult as _, ToolCallContext, ToolRouter},
     model::{
         CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig, Tool,
     },
@@ -226,6 +226,17 @@ impl ServerHandler for TrackerServer {
         let name = request.name.to_string();
         let arguments = request.arguments.clone();
         let started = Instant::now();
+        // Types, nesting and sizes are checked against the schema first, so that every refusal
+        // names its argument and no request is made with them.
+        if let Some(route) = self.tool_router.map.get(name.as_str())
+            && let Err(error) =
+                crate::schema::validate_arguments(&route.attr.input_schema, arguments.as_ref())
+        {
+            if let Some(audit) = &self.inner.audit {
+                audit.record(AuditRecord::new(&name, None, "error", None, started.elapsed()));
+            }
+            return error.into_call_tool_result();
+        }
         let call = ToolCallContext::new(self, request, context);
         let (result, upstream_status) =
             crate::policy::with_upstream_status(AssertUnwindSafe(self.tool_router.call(call)).catch_unwind())

@@ -74,7 +74,9 @@ impl BugRef {
     /// The validated id or alias, ready to be one path segment.
     fn check(&self, arg: &str) -> Result<String> {
         let v = self.0.as_str();
-        if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) {
+        // Anything number-like is an id (Bugzilla refuses numeric aliases): "-1" and "+7" too.
+        let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
             let id = v.parse::<i64>().map_err(|_| Error::invalid(arg, "is not a valid bug id"))?;
             return Ok(params::positive_id(arg, id)?.to_string());
         }

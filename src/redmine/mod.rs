@@ -40,7 +40,7 @@ impl JsonSchema for NameOrId {
         true
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "string"})
+        schemars::json_schema!({"type": ["string", "integer"]})
     }
 }
 

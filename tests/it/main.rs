@@ -11,6 +11,7 @@ mod cli;
 mod examples;
 mod fault_server;
 mod faults;
+mod hostile;
 mod protocol;
 mod readme;
 mod redmine_fake;
