@@ -39,6 +39,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "TRACKER_MCP_TOOLSETS",
         "comma-separated tool sets to serve, e.g. redmine:issues,bitbucket:pull_requests",
     ),
+    (
+        "TRACKER_MCP_WRITE_SCOPE",
+        "comma-separated globs limiting destructive tools, e.g. bitbucket:acme/widget",
+    ),
     ("TRACKER_MCP_AUDIT_LOG", "path of a JSON-lines audit log of tool calls"),
     ("TRACKER_MCP_VERIFY_ON_START", "true (default): verify each credential in the background at start-up"),
     ("TRACKER_MCP_TIMEOUT_SECS", "overall timeout of one upstream request (default 30)"),
@@ -139,6 +143,8 @@ pub struct Config {
     pub deny_tools: Vec<String>,
     /// `tracker:area` tool sets to serve (empty: all).
     pub toolsets: Vec<String>,
+    /// Where destructive tools may act, as globs over `tracker:container` (empty: anywhere).
+    pub write_scope: Vec<String>,
     pub audit_log: Option<PathBuf>,
     /// Verify each tracker's credential in the background when serving starts.
     pub verify_on_start: bool,
@@ -266,6 +272,7 @@ impl Config {
             allow_tools: parse_list(sources.get("TRACKER_MCP_TOOLS")),
             deny_tools: parse_list(sources.get("TRACKER_MCP_DENY_TOOLS")),
             toolsets: parse_list(sources.get("TRACKER_MCP_TOOLSETS")),
+            write_scope: parse_list(sources.get("TRACKER_MCP_WRITE_SCOPE")),
             audit_log: sources.get("TRACKER_MCP_AUDIT_LOG").map(PathBuf::from),
             verify_on_start: parse_bool(sources, "TRACKER_MCP_VERIFY_ON_START")?.unwrap_or(true),
             http,

@@ -49,6 +49,10 @@ struct Cli {
     /// (TRACKER_MCP_TOOLSETS).
     #[arg(long, global = true, value_name = "SETS")]
     toolsets: Option<String>,
+    /// Comma-separated globs over tracker:container limiting destructive tools, e.g.
+    /// bitbucket:acme/* (TRACKER_MCP_WRITE_SCOPE).
+    #[arg(long, global = true, value_name = "GLOBS")]
+    write_scope: Option<String>,
     /// Append a JSON line per tool call to this file, created 0600 (TRACKER_MCP_AUDIT_LOG).
     #[arg(long, global = true, value_name = "PATH")]
     audit_log: Option<PathBuf>,
@@ -127,6 +131,7 @@ impl Cli {
         put("TRACKER_MCP_TOOLS", self.tools.clone());
         put("TRACKER_MCP_DENY_TOOLS", self.deny_tools.clone());
         put("TRACKER_MCP_TOOLSETS", self.toolsets.clone());
+        put("TRACKER_MCP_WRITE_SCOPE", self.write_scope.clone());
         put("TRACKER_MCP_AUDIT_LOG", self.audit_log.as_ref().map(|p| p.display().to_string()));
         put("TRACKER_MCP_TIMEOUT_SECS", self.timeout_secs.map(|v| v.to_string()));
         put("TRACKER_MCP_CONNECT_TIMEOUT_SECS", self.connect_timeout_secs.map(|v| v.to_string()));

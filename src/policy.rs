@@ -222,6 +222,45 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     pi == p.len()
 }
 
+/// The place a call acts on, as `tracker:container`, from its arguments: Bitbucket
+/// `workspace/repo`, Redmine `project`, Bugzilla `product`. `None` when the arguments do not
+/// name one.
+#[must_use]
+pub fn scope_target(tool: &str, arguments: Option<&Map<String, Value>>) -> Option<String> {
+    let arguments = arguments?;
+    let text =
+        |key: &str| arguments.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let tracker = tool.split('_').next()?;
+    let container = match tracker {
+        "bitbucket" => format!("{}/{}", text("workspace")?, text("repo")?),
+        "redmine" => {
+            arguments.get("project").map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))?
+        }
+        "bugzilla" => text("product")?.to_owned(),
+        _ => return None,
+    };
+    Some(format!("{tracker}:{container}"))
+}
+
+/// Whether a destructive call may act on `target` under `TRACKER_MCP_WRITE_SCOPE`.
+pub fn check_write_scope(scope: &[String], tool: &str, arguments: Option<&Map<String, Value>>) -> Result<()> {
+    if scope.is_empty() {
+        return Ok(());
+    }
+    let allowed = scope.join(", ");
+    match scope_target(tool, arguments) {
+        Some(target) if scope.iter().any(|pattern| glob_match(pattern, &target)) => Ok(()),
+        Some(target) => Err(Error::Denied(format!(
+            "{tool} may act only within TRACKER_MCP_WRITE_SCOPE ({allowed}); {target} is outside it. \
+             Ask the user to do this themselves or to widen the scope"
+        ))),
+        None => Err(Error::Denied(format!(
+            "{tool} is limited by TRACKER_MCP_WRITE_SCOPE ({allowed}) and its arguments name no \
+             project or repository to check"
+        ))),
+    }
+}
+
 /// Argument names worth recording: identifiers, never free text.
 const IDENTIFYING_ARGS: &[&str] = &[
     "id",
@@ -441,6 +480,34 @@ mod tests {
         let bad = ToolPolicy { toolsets: vec!["redmine:wikis".into()], ..policy };
         let message = bad.check_toolsets().expect_err("unknown").to_string();
         assert!(message.contains("redmine:wikis") && message.contains("redmine:wiki"), "{message}");
+    }
+
+    #[test]
+    fn write_scope_matches_tracker_and_container() {
+        let scope = vec!["bitbucket:acme/*".to_owned(), "redmine:alpha".to_owned()];
+        let args = |v: Value| v.as_object().cloned();
+        let merge = "bitbucket_merge_pull_request";
+        assert!(
+            check_write_scope(
+                &scope,
+                merge,
+                args(serde_json::json!({"workspace": "acme", "repo": "web"})).as_ref()
+            )
+            .is_ok()
+        );
+        let e = check_write_scope(
+            &scope,
+            merge,
+            args(serde_json::json!({"workspace": "other", "repo": "web"})).as_ref(),
+        )
+        .expect_err("outside");
+        assert!(e.to_string().contains("bitbucket:other/web is outside"), "{e}");
+        assert!(check_write_scope(&scope, merge, None).is_err());
+        assert!(check_write_scope(&[], merge, None).is_ok());
+        assert_eq!(
+            scope_target("redmine_create_issue", args(serde_json::json!({"project": 7})).as_ref()).as_deref(),
+            Some("redmine:7")
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ struct Inner {
     bitbucket: Option<BitbucketApi>,
     audit: Option<AuditLog>,
     instructions: String,
+    /// `TRACKER_MCP_WRITE_SCOPE`: where destructive tools may act.
+    write_scope: Vec<String>,
     /// Who the server acts as on each tracker, filled in by [`TrackerServer::verify_in_background`].
     identities: std::sync::Mutex<Vec<(&'static str, String)>>,
 }
@@ -75,6 +77,7 @@ impl TrackerServer {
                 bitbucket,
                 audit,
                 instructions,
+                write_scope: config.write_scope.clone(),
                 identities: std::sync::Mutex::default(),
             }),
             tool_router,
@@ -173,6 +176,17 @@ impl TrackerServer {
     }
 }
 
+impl TrackerServer {
+    /// Checks made before any tool runs.
+    fn precheck(&self, tool: &Tool, arguments: Option<&rmcp::model::JsonObject>) -> Result<()> {
+        crate::schema::validate_arguments(&tool.input_schema, arguments)?;
+        if tool.annotations.as_ref().and_then(|a| a.destructive_hint) == Some(true) {
+            crate::policy::check_write_scope(&self.inner.write_scope, &tool.name, arguments)?;
+        }
+        Ok(())
+    }
+}
+
 fn instructions(config: &Config, router: &ToolRouter<TrackerServer>) -> String {
     let mut on = Vec::new();
     if let Some(c) = &config.bugzilla {
@@ -227,13 +241,13 @@ impl ServerHandler for TrackerServer {
         let arguments = request.arguments.clone();
         let started = Instant::now();
         // Types, nesting and sizes are checked against the schema first, so that every refusal
-        // names its argument and no request is made with them.
+        // names its argument and no request is made with them; destructive tools must also
+        // stay within TRACKER_MCP_WRITE_SCOPE.
         if let Some(route) = self.tool_router.map.get(name.as_str())
-            && let Err(error) =
-                crate::schema::validate_arguments(&route.attr.input_schema, arguments.as_ref())
+            && let Err(error) = self.precheck(&route.attr, arguments.as_ref())
         {
             if let Some(audit) = &self.inner.audit {
-                audit.record(AuditRecord::new(&name, None, "error", None, started.elapsed()));
+                audit.record(AuditRecord::new(&name, arguments.as_ref(), "refused", None, started.elapsed()));
             }
             return error.into_call_tool_result();
         }

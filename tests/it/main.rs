@@ -19,3 +19,4 @@ mod redmine_live;
 mod schemas;
 mod security;
 mod tool_list;
+mod write_scope;
