@@ -607,12 +607,16 @@ impl BugzillaApi {
         };
         Ok(match placement {
             Placement::Anonymous => "no key (BUGZILLA_ANONYMOUS=true)".to_owned(),
-            Placement::Header => format!(
+            Placement::Header if self.key_mode == KeyMode::Auto => format!(
                 "key mode: header, {how}: the instance honours X-BUGZILLA-API-KEY; the key is never put in a URL"
             ),
-            Placement::Query => format!(
+            Placement::Header => format!("key mode: header, {how}: the key is never put in a URL"),
+            Placement::Query if self.key_mode == KeyMode::Auto => format!(
                 "key mode: param, {how}: the instance ignores X-BUGZILLA-API-KEY, so reads also carry \
                  api_key in the query and writes in the JSON body"
+            ),
+            Placement::Query => format!(
+                "key mode: param, {how}: reads also carry api_key in the query and writes in the JSON body"
             ),
         })
     }
