@@ -119,6 +119,9 @@ pub struct HttpSettings {
     pub max_response_bytes: usize,
     /// Longest total wait spent retrying one GET.
     pub retry_budget: Duration,
+    /// The HTTP client these settings build, shared by every tracker and made on first use
+    /// (see `http.rs`).
+    pub client: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl Default for HttpSettings {
@@ -130,6 +133,7 @@ impl Default for HttpSettings {
             rate_limit: 10.0,
             max_response_bytes: 8 * 1024 * 1024,
             retry_budget: Duration::from_secs(10),
+            client: std::sync::Arc::default(),
         }
     }
 }

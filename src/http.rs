@@ -264,7 +264,6 @@ fn classify(e: &serde_json::Error) -> &'static str {
 #[derive(Clone)]
 pub struct HttpClient {
     tracker: &'static str,
-    client: reqwest::Client,
     base: Url,
     auth: Auth,
     key_param: Option<(&'static str, SecretString)>,
@@ -285,59 +284,29 @@ impl std::fmt::Debug for HttpClient {
 impl HttpClient {
     /// Build the client for `tracker` (a display name, e.g. "Redmine") at `base`.
     pub fn new(tracker: &'static str, base: Url, auth: Auth, settings: &HttpSettings) -> Result<Self> {
-        let origin = base.origin();
-        let policy = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                attempt.stop()
-            } else if attempt.url().origin() == origin {
-                attempt.follow()
-            } else {
-                // Not an error: the 3xx comes back and is explained by `execute`.
-                attempt.stop()
-            }
-        });
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let mut builder = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .default_headers(headers)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout)
-            .redirect(policy)
-            .https_only(false)
-            .use_rustls_tls();
-        if let Some(path) = &settings.ca_bundle {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Config(format!("TRACKER_MCP_CA_BUNDLE {}: {}", path.display(), e.kind()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
-                Error::Config(format!(
-                    "TRACKER_MCP_CA_BUNDLE {}: not a PEM certificate bundle",
-                    path.display()
-                ))
-            })?;
-            if certs.is_empty() {
-                return Err(Error::Config(format!(
-                    "TRACKER_MCP_CA_BUNDLE {}: no certificate found",
-                    path.display()
-                )));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|_| Error::Config(format!("cannot set up the HTTP client for {tracker}")))?;
+        // A broken CA bundle is a start-up error, not a failure of the first call.
+        ca_certificates(settings)?;
         Ok(Self {
             tracker,
-            client,
             base,
             auth,
             key_param: None,
             limiter: Arc::new(RateLimiter::new(settings.rate_limit)),
             settings: settings.clone(),
         })
+    }
+
+    /// The reqwest client, shared by every tracker of this configuration and built on first
+    /// use: building it loads the system's CA store (~10 ms each), which would otherwise sit
+    /// between the client's spawn and our `initialize` reply.
+    fn client(&self) -> Result<&reqwest::Client> {
+        let cell = &self.settings.client;
+        if let Some(client) = cell.get() {
+            return Ok(client);
+        }
+        let client = build_client(&self.settings)
+            .map_err(|_| Error::Config(format!("cannot set up the HTTP client for {}", self.tracker)))?;
+        Ok(cell.get_or_init(|| client))
     }
 
     /// Name the parameter that carries the key when a request asks for it in the query or body
@@ -470,7 +439,7 @@ impl HttpClient {
 
     async fn send_once(&self, request: &Request, url: &Url, body: Option<&Value>) -> Result<Response> {
         let mut builder =
-            self.client.request(request.method.clone(), url.clone()).header(ACCEPT, request.accept);
+            self.client()?.request(request.method.clone(), url.clone()).header(ACCEPT, request.accept);
         builder = match &self.auth {
             Auth::None => builder,
             Auth::Header { name, value } => builder.header(name.clone(), sensitive(value.expose_secret())?),
@@ -549,6 +518,48 @@ impl HttpClient {
         };
         Error::Unavailable { tracker, message: message.into() }
     }
+}
+
+/// The extra CA certificates of `TRACKER_MCP_CA_BUNDLE`, checked.
+fn ca_certificates(settings: &HttpSettings) -> Result<Vec<reqwest::Certificate>> {
+    let Some(path) = &settings.ca_bundle else { return Ok(Vec::new()) };
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::Config(format!("TRACKER_MCP_CA_BUNDLE {}: {}", path.display(), e.kind())))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+        Error::Config(format!("TRACKER_MCP_CA_BUNDLE {}: not a PEM certificate bundle", path.display()))
+    })?;
+    if certs.is_empty() {
+        return Err(Error::Config(format!("TRACKER_MCP_CA_BUNDLE {}: no certificate found", path.display())));
+    }
+    Ok(certs)
+}
+
+/// One client for all trackers: rustls, timeouts, the `User-Agent`, and redirects followed
+/// only while they stay on the origin the request started at (a credential never goes to
+/// another host; a 3xx that leaves is returned and explained by `execute`).
+fn build_client(settings: &HttpSettings) -> Result<reqwest::Client> {
+    let policy = redirect::Policy::custom(|attempt| {
+        let same_origin =
+            attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() >= MAX_REDIRECTS || !same_origin {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .default_headers(headers)
+        .timeout(settings.timeout)
+        .connect_timeout(settings.connect_timeout)
+        .redirect(policy)
+        .use_rustls_tls();
+    for cert in ca_certificates(settings)? {
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|e| Error::Internal(e.without_url().to_string()))
 }
 
 /// Lower-cased text of an error's source chain, URL removed.
