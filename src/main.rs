@@ -53,6 +53,9 @@ struct Cli {
     /// bitbucket:acme/* (TRACKER_MCP_WRITE_SCOPE).
     #[arg(long, global = true, value_name = "GLOBS")]
     write_scope: Option<String>,
+    /// Skip the background credential check at start-up (TRACKER_MCP_VERIFY_ON_START=false).
+    #[arg(long, global = true)]
+    no_verify_on_start: bool,
     /// Append a JSON line per tool call to this file, created 0600 (TRACKER_MCP_AUDIT_LOG).
     #[arg(long, global = true, value_name = "PATH")]
     audit_log: Option<PathBuf>,
@@ -80,9 +83,15 @@ struct Cli {
     /// The Bugzilla key owner's login (BUGZILLA_LOGIN).
     #[arg(long, global = true, value_name = "LOGIN")]
     bugzilla_login: Option<String>,
+    /// Use Bugzilla without a key: public bugs only (BUGZILLA_ANONYMOUS).
+    #[arg(long, global = true)]
+    bugzilla_anonymous: bool,
     /// Redmine base URL (REDMINE_URL).
     #[arg(long, global = true, value_name = "URL")]
     redmine_url: Option<String>,
+    /// Use Redmine without a key: public projects only (REDMINE_ANONYMOUS).
+    #[arg(long, global = true)]
+    redmine_anonymous: bool,
     /// Bitbucket URL: unset for Cloud, the server URL for Data Center (BITBUCKET_URL).
     #[arg(long, global = true, value_name = "URL")]
     bitbucket_url: Option<String>,
@@ -132,6 +141,9 @@ impl Cli {
         put("TRACKER_MCP_DENY_TOOLS", self.deny_tools.clone());
         put("TRACKER_MCP_TOOLSETS", self.toolsets.clone());
         put("TRACKER_MCP_WRITE_SCOPE", self.write_scope.clone());
+        put("TRACKER_MCP_VERIFY_ON_START", self.no_verify_on_start.then(|| "false".to_owned()));
+        put("BUGZILLA_ANONYMOUS", self.bugzilla_anonymous.then(|| "true".to_owned()));
+        put("REDMINE_ANONYMOUS", self.redmine_anonymous.then(|| "true".to_owned()));
         put("TRACKER_MCP_AUDIT_LOG", self.audit_log.as_ref().map(|p| p.display().to_string()));
         put("TRACKER_MCP_TIMEOUT_SECS", self.timeout_secs.map(|v| v.to_string()));
         put("TRACKER_MCP_CONNECT_TIMEOUT_SECS", self.connect_timeout_secs.map(|v| v.to_string()));

@@ -133,3 +133,18 @@ async fn a_dotenv_readable_by_others_is_warned_about() {
     assert!(!stderr.contains("readable by other users"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn every_variable_but_the_secrets_has_a_flag() {
+    let (_, help, _) = run(&["--help"], &[]).await;
+    const SECRETS: &[&str] = &["BUGZILLA_API_KEY", "REDMINE_API_KEY", "BITBUCKET_TOKEN", "RUST_LOG"];
+    for (name, _) in tracker_mcp::config::VARIABLES {
+        if SECRETS.contains(name) {
+            continue;
+        }
+        let flag =
+            format!("--{}", name.trim_start_matches("TRACKER_MCP_").to_ascii_lowercase().replace('_', "-"));
+        let negated = flag.replace("--", "--no-");
+        assert!(help.contains(&flag) || help.contains(&negated), "{name} has no flag ({flag})");
+    }
+}
