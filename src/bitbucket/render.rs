@@ -8,7 +8,7 @@ use super::api::{
     Activity, Branch, Change, Comment, Commit, FileContent, Issue, Page, Project, PullRequest, Repository,
     SearchHit,
 };
-use crate::render::{cut, one_line, page_footer, untrusted, when};
+use crate::render::{cut, footer_with, one_line, page_footer, untrusted, when};
 
 /// Longest description or comment shown in full.
 const MAX_TEXT: usize = 4000;
@@ -23,8 +23,7 @@ pub const FILE_CHARS: usize = 30_000;
 
 /// The footer of a list, with the cursor to pass for the next page.
 pub fn footer<T>(page: &Page<T>, shown: usize) -> String {
-    let next = page.next.as_ref().map(|c| format!("cursor=\"{c}\""));
-    let mut out = page_footer(page.offset, shown, page.total, next.as_deref());
+    let mut out = page_footer(page.offset, shown, page.total, page.next.as_deref());
     if let Some(note) = &page.note {
         let _ = write!(out, " ({note})");
     }
@@ -389,7 +388,7 @@ pub fn commit(c: &Commit, changes: &Page<Change>) -> String {
     }
     // The file list is not paged by any tool: say where the rest is.
     let more = changes.next.as_ref().map(|_| "the rest of the file list is on the commit's web page");
-    out + &page_footer(0, changes.items.len(), changes.total, more)
+    out + &footer_with(0, changes.items.len(), changes.total, more)
 }
 
 pub fn activity(page: &Page<Activity>) -> String {
