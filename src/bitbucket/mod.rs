@@ -113,7 +113,7 @@ pub struct ListProjectsParams {
     pub workspace: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -125,7 +125,7 @@ pub struct ListRepositoriesParams {
     pub name: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -153,7 +153,7 @@ pub struct ListPullRequestsParams {
     pub target_branch: Option<String>,
     /// 1-100, default 20 (Cloud: at most 50).
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -189,7 +189,7 @@ pub struct PullRequestPageParams {
     pub pull_request_id: i64,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -203,7 +203,7 @@ pub struct ListBranchesParams {
     pub filter: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -219,7 +219,7 @@ pub struct ListCommitsParams {
     pub path: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -258,7 +258,7 @@ pub struct SearchCodeParams {
     pub repo: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -274,7 +274,7 @@ pub struct ListIssuesParams {
     pub query: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     pub cursor: Option<Cursor>,
 }
 
@@ -288,7 +288,7 @@ pub struct GetIssueParams {
     pub issue_id: i64,
     /// Comments to show, 0-100, default 20.
     pub comments: Option<i64>,
-    /// `next` cursor of the previous comment page.
+    /// `next` of the prior comment page.
     pub cursor: Option<Cursor>,
 }
 

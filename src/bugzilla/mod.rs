@@ -187,7 +187,7 @@ pub struct SearchParams {
     pub order: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -200,7 +200,7 @@ pub struct BugListParams {
     pub new_since: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -211,7 +211,7 @@ pub struct BugPageParams {
     pub bug: BugRef,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -228,7 +228,7 @@ pub struct GetAttachmentParams {
 pub struct PageParams {
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -251,7 +251,7 @@ pub struct SearchUsersParams {
     pub query: String,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }

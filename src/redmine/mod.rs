@@ -56,7 +56,7 @@ impl NameOrId {
 pub struct PageParams {
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -73,7 +73,7 @@ pub struct ProjectPageParams {
     pub project: NameOrId,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -106,7 +106,7 @@ pub struct SearchIssuesParams {
     pub sort: Option<String>,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -139,7 +139,7 @@ pub struct SearchParams {
     pub open_issues: bool,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -158,7 +158,7 @@ pub struct TimeEntriesParams {
     pub to: Option<String>,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
+    /// `next` of the prior page.
     #[serde(alias = "offset")]
     pub cursor: Option<Cursor>,
 }
@@ -413,7 +413,7 @@ impl TrackerServer {
     }
 
     /// Ids and names of issue statuses (open/closed), trackers, priorities, time-entry
-    /// activities, and issue custom fields (administrators only; `limit`/`cursor` page them).
+    /// activities, and issue custom fields (administrators only; paged).
     #[tool(
         name = "redmine_list_enumerations",
         annotations(

@@ -484,7 +484,11 @@ pub async fn list_enumerations(api: &RedmineApi, p: PageParams) -> Result<String
             let _ = write!(
                 out,
                 "Custom fields: {}\nCustom fields: {}",
-                if shown.is_empty() { "none".into() } else { shown.join("; ") },
+                match (shown.is_empty(), fields.is_empty()) {
+                    (false, _) => shown.join("; "),
+                    (true, true) => "none".to_owned(),
+                    (true, false) => "none on this page".to_owned(),
+                },
                 render::slice_footer(offset, shown.len(), fields.len())
             );
         }
