@@ -70,6 +70,11 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<BugRe
     items.into_iter().map(|v| BugRef::deserialize(v).map_err(serde::de::Error::custom)).collect()
 }
 
+/// What [`one_or_many`] takes, so that the server's type check lets all three through.
+fn one_or_many_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": ["array", "integer", "string"], "items": {"type": ["integer", "string"]}})
+}
+
 impl BugRef {
     /// The validated id or alias, ready to be one path segment.
     fn check(&self, arg: &str) -> Result<String> {
@@ -149,6 +154,7 @@ fn split_list(value: Option<&str>) -> Vec<String> {
 pub struct GetBugParams {
     /// 1-20 bug ids or aliases, e.g. [1, "release-1.0"].
     #[serde(deserialize_with = "one_or_many")]
+    #[schemars(schema_with = "one_or_many_schema")]
     pub ids: Vec<BugRef>,
     /// Also return comments (first 20).
     #[serde(default)]
