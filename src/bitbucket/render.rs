@@ -23,13 +23,14 @@ pub const FILE_CHARS: usize = 30_000;
 /// Matching lines shown per file found by code search.
 const SEARCH_LINES: usize = 5;
 
-/// The footer of a list, with the cursor to pass for the next page.
+/// The footer of a list, with the cursor to pass for the next page; a note about the page
+/// goes on the line before, so that the cursor ends the result.
 pub fn footer<T>(page: &Page<T>, shown: usize) -> String {
-    let mut out = page_footer(page.offset, shown, page.total, page.next.as_deref());
-    if let Some(note) = &page.note {
-        let _ = write!(out, " ({note})");
+    let footer = page_footer(page.offset, shown, page.total, page.next.as_deref());
+    match &page.note {
+        Some(note) => format!("Note: {note}.\n{footer}"),
+        None => footer,
     }
-    out
 }
 
 fn or_dash(s: &str) -> &str {
