@@ -28,6 +28,9 @@ const MAX_TEXT: usize = 65_535;
 const MAX_ATTACHMENT: usize = 1_000_000;
 /// Characters of attachment text shown per call.
 const ATTACHMENT_PAGE: usize = 20_000;
+/// Deepest cursor of `bugzilla_search_users` (Bugzilla's user match has no offset, so every
+/// page asks for the pages before it too).
+const USER_PAGES_MAX: u64 = 5_000;
 /// Most bugs per `bugzilla_get_bug` call.
 const MAX_IDS: usize = 20;
 
@@ -766,6 +769,14 @@ impl TrackerServer {
         let query = name("query", Some(&p.query))?.unwrap_or_default();
         let limit = params::limit(p.limit)?;
         let offset = params::cursor(p.cursor.as_ref())?;
+        if offset > USER_PAGES_MAX {
+            return Err(Error::invalid(
+                "cursor",
+                format!(
+                    "user search pages through the first {USER_PAGES_MAX} matches; give a narrower query"
+                ),
+            ));
+        }
         // Bugzilla's user match has a limit but no offset: ask for the pages before this one too.
         let wanted = u32::try_from(offset + u64::from(limit) + 1).unwrap_or(u32::MAX);
         let users = self.bugzilla()?.users(query, wanted).await?;

@@ -278,6 +278,8 @@ async fn bugzilla_reads_as_admin() {
             s.ok("bugzilla_search_users", json!({"query": "example.test", "limit": 1, "cursor": 1})).await;
         has(&second, &["Showing 2–2 (total unknown); has_more: true; next: cursor=2"]);
         assert_ne!(one.lines().next(), second.lines().next(), "{one}\n{second}");
+        let deep = s.err("bugzilla_search_users", json!({"query": "example.test", "cursor": "5001"})).await;
+        has(&deep, &["`cursor`", "narrower query"]);
 
         let who = s.ok("bugzilla_whoami", json!({})).await;
         if v == "5.2" {
