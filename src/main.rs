@@ -219,6 +219,7 @@ async fn serve(config: &Config) -> ExitCode {
     if config.verify_on_start {
         server.verify_in_background();
     }
+    let handle = server.clone();
     // `serve` waits for `initialize` (or a 2026-07-28 `server/discover`), then runs the loop.
     let service = match server.serve(stdio()).await {
         Ok(service) => service,
@@ -227,7 +228,11 @@ async fn serve(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match service.waiting().await {
+    let outcome = service.waiting().await;
+    // Calls still running when stdin closed have been answered or dropped; their audit lines
+    // must still reach the file.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), handle.flush_audit_log()).await;
+    match outcome {
         Ok(reason) => {
             tracing::info!(?reason, "stopped");
             ExitCode::SUCCESS

@@ -1,6 +1,12 @@
 //! Argument checks shared by every tool. rmcp does not enforce schema bounds, so each bound a
 //! schema promises is checked here, before any request, with a message naming the argument.
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
 use crate::error::{Error, Result};
 
 /// Default and largest page size of list tools.
@@ -16,13 +22,67 @@ pub fn limit(value: Option<i64>) -> Result<u32> {
     }
 }
 
+/// Largest offset a cursor or offset may carry.
+pub const MAX_OFFSET: u64 = 1_000_000_000;
+
+/// The `cursor` argument of every list: the `next` value of the previous page, passed back as
+/// given. Both `"40"` and `40` are accepted. Redmine and Bugzilla cursors are offsets (see
+/// [`cursor`]); Bitbucket's are opaque.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        self.0.trim()
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(Self(s)),
+            Value::Number(n) => Ok(Self(n.to_string())),
+            _ => Err(serde::de::Error::custom("a cursor: the `next` value of the previous page")),
+        }
+    }
+}
+
+impl JsonSchema for Cursor {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Cursor".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": ["string", "integer"]})
+    }
+}
+
+/// An offset cursor (Redmine, Bugzilla): the decimal number of items to skip, 0 to
+/// 1,000,000,000, defaulting to 0 (also when empty).
+pub fn cursor(value: Option<&Cursor>) -> Result<u64> {
+    let Some(text) = value.map(Cursor::as_str).filter(|t| !t.is_empty()) else { return Ok(0) };
+    Some(text)
+        .filter(|t| t.len() <= 10 && t.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|n| *n <= MAX_OFFSET)
+        .ok_or_else(|| {
+            Error::invalid(
+                "cursor",
+                "must be the `next` value of the previous page (a whole number from 0 to 1000000000)",
+            )
+        })
+}
+
 /// `offset` ≥ 0, defaulting to 0.
 pub fn offset(value: Option<i64>) -> Result<u64> {
     match value {
         None => Ok(0),
         Some(v) => u64::try_from(v)
             .ok()
-            .filter(|v| *v <= 1_000_000_000)
+            .filter(|v| *v <= MAX_OFFSET)
             .ok_or_else(|| Error::invalid("offset", "must be a whole number from 0 upwards")),
     }
 }
@@ -116,6 +176,30 @@ mod tests {
         assert!(limit(Some(101)).is_err());
         assert_eq!(offset(Some(40)).expect("offset"), 40);
         assert!(offset(Some(-1)).is_err());
+    }
+
+    #[test]
+    fn cursors_are_offsets() {
+        let c = |v: Value| serde_json::from_value::<Cursor>(v).expect("cursor");
+        assert_eq!(cursor(None).expect("default"), 0);
+        assert_eq!(cursor(Some(&c(serde_json::json!("40")))).expect("string"), 40);
+        assert_eq!(cursor(Some(&c(serde_json::json!(40)))).expect("number"), 40);
+        assert_eq!(cursor(Some(&c(serde_json::json!(" 7 ")))).expect("trimmed"), 7);
+        assert_eq!(cursor(Some(&c(serde_json::json!("")))).expect("empty"), 0);
+        assert_eq!(cursor(Some(&c(serde_json::json!(1_000_000_000)))).expect("max"), MAX_OFFSET);
+        for bad in [
+            serde_json::json!(-1),
+            serde_json::json!(1.5),
+            serde_json::json!("+5"),
+            serde_json::json!("1e3"),
+            serde_json::json!("abc"),
+            serde_json::json!(1_000_000_001),
+            serde_json::json!("99999999999999999999"),
+        ] {
+            let e = cursor(Some(&c(bad.clone()))).expect_err("refused").to_string();
+            assert!(e.contains("cursor"), "{bad}: {e}");
+        }
+        assert!(serde_json::from_value::<Cursor>(serde_json::json!([1])).is_err());
     }
 
     #[test]

@@ -378,7 +378,14 @@ impl AuditRecord {
 /// Writes audit records on a background task, so a slow disk never delays a call.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
-    sender: mpsc::Sender<AuditRecord>,
+    sender: mpsc::Sender<AuditMessage>,
+}
+
+#[derive(Debug)]
+enum AuditMessage {
+    Record(Box<AuditRecord>),
+    /// Answered once everything queued before it is on disk.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 impl AuditLog {
@@ -394,15 +401,23 @@ impl AuditLog {
         let file = options.open(path).map_err(|e| {
             Error::Config(format!("TRACKER_MCP_AUDIT_LOG {}: cannot open ({})", path.display(), e.kind()))
         })?;
-        let (sender, mut receiver) = mpsc::channel::<AuditRecord>(1024);
+        let (sender, mut receiver) = mpsc::channel::<AuditMessage>(1024);
         let mut file = tokio::fs::File::from_std(file);
         tokio::spawn(async move {
             use tokio::io::AsyncWriteExt;
-            while let Some(record) = receiver.recv().await {
-                if let Ok(mut line) = serde_json::to_vec(&record) {
-                    line.push(b'\n');
-                    if file.write_all(&line).await.is_err() || file.flush().await.is_err() {
-                        tracing::warn!("audit log write failed");
+            while let Some(message) = receiver.recv().await {
+                match message {
+                    AuditMessage::Record(record) => {
+                        if let Ok(mut line) = serde_json::to_vec(&record) {
+                            line.push(b'\n');
+                            if file.write_all(&line).await.is_err() || file.flush().await.is_err() {
+                                tracing::warn!("audit log write failed");
+                            }
+                        }
+                    }
+                    AuditMessage::Flush(done) => {
+                        let _ = file.sync_data().await;
+                        let _ = done.send(());
                     }
                 }
             }
@@ -413,8 +428,16 @@ impl AuditLog {
     /// Queue a record; if the queue is full the record is dropped with a warning rather than
     /// blocking the call.
     pub fn record(&self, record: AuditRecord) {
-        if self.sender.try_send(record).is_err() {
+        if self.sender.try_send(AuditMessage::Record(Box::new(record))).is_err() {
             tracing::warn!("audit log queue full; a record was dropped");
+        }
+    }
+
+    /// Wait until every record queued so far is written (at shutdown, so none is lost).
+    pub async fn flush(&self) {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.sender.send(AuditMessage::Flush(done)).await.is_ok() {
+            let _ = written.await;
         }
     }
 }

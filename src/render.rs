@@ -58,9 +58,27 @@ pub fn when(timestamp: &str) -> String {
     }
 }
 
-/// The footer of a list: what was shown, the total when known, and how to get more.
+/// The footer of every list: the range shown, the total when known ("total unknown"
+/// otherwise), `has_more`, and when there is more, `next: cursor=<value>`: exactly what to
+/// pass back as `cursor`.
 #[must_use]
-pub fn page_footer(offset: u64, shown: usize, total: Option<u64>, next: Option<&str>) -> String {
+pub fn page_footer(offset: u64, shown: usize, total: Option<u64>, next_cursor: Option<&str>) -> String {
+    let next = next_cursor.map(|c| format!("cursor={c}"));
+    footer_with(offset, shown, total, next.as_deref())
+}
+
+/// The footer of an offset-paged list (Redmine, Bugzilla): the next cursor is the offset after
+/// the items shown.
+#[must_use]
+pub fn offset_footer(offset: u64, shown: usize, total: Option<u64>, has_more: bool) -> String {
+    let next = (offset + shown as u64).to_string();
+    page_footer(offset, shown, total, has_more.then_some(next.as_str()))
+}
+
+/// A footer like [`page_footer`] for a part of a result that is read on by other means
+/// (`next` says how, e.g. another tool or argument).
+#[must_use]
+pub fn footer_with(offset: u64, shown: usize, total: Option<u64>, next: Option<&str>) -> String {
     let first = offset + 1;
     let last = offset + shown as u64;
     let range = if shown == 0 { "nothing".to_owned() } else { format!("{first}–{last}") };
@@ -96,9 +114,18 @@ mod tests {
         assert_eq!(when("2025-01-07T10:00:00Z"), "2025-01-07 10:00Z");
         assert_eq!(when("2025-01-07"), "2025-01-07");
         assert_eq!(
-            page_footer(0, 20, Some(45), Some("offset=20")),
-            "Showing 1–20 of 45; has_more: true; next: offset=20"
+            page_footer(0, 20, Some(45), Some("20")),
+            "Showing 1–20 of 45; has_more: true; next: cursor=20"
         );
         assert_eq!(page_footer(40, 5, None, None), "Showing 41–45 (total unknown); has_more: false");
+        assert_eq!(
+            offset_footer(20, 20, None, true),
+            "Showing 21–40 (total unknown); has_more: true; next: cursor=40"
+        );
+        assert_eq!(offset_footer(0, 0, Some(0), false), "Showing nothing of 0; has_more: false");
+        assert_eq!(
+            footer_with(0, 25, Some(30), Some("redmine_get_issue id=9 journal_offset=25")),
+            "Showing 1–25 of 30; has_more: true; next: redmine_get_issue id=9 journal_offset=25"
+        );
     }
 }

@@ -160,6 +160,13 @@ impl TrackerServer {
         self.inner.bitbucket.as_ref().ok_or_else(|| Error::Denied("Bitbucket is not configured".into()))
     }
 
+    /// Write out everything still queued for the audit log (call before exiting).
+    pub async fn flush_audit_log(&self) {
+        if let Some(audit) = &self.inner.audit {
+            audit.flush().await;
+        }
+    }
+
     /// One line per configured tracker for `tracker-mcp check`: `(name, Ok(detail) | Err)`.
     pub async fn check(&self) -> Vec<(&'static str, Result<String>)> {
         let mut lines = Vec::new();

@@ -303,11 +303,16 @@ pub async fn get_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Re
             if values.is_empty() {
                 "none reported".to_owned()
             } else {
-                values
+                let shown = values
                     .iter()
                     .map(|b| format!("{} {}", s(b, "/state"), first(b, &["/name", "/key"])))
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join("; ");
+                if body.get("next").is_some_and(|n| !n.is_null()) {
+                    format!("{shown} [… first {} shown; the rest are on the web page]", values.len())
+                } else {
+                    shown
+                }
             }
         }
         Err(e) => format!("unavailable ({})", e.kind()),

@@ -17,7 +17,7 @@ use api::{NewComment, NewPullRequest, PageArgs, PrFilter, Repo};
 
 use crate::config::Flavor;
 use crate::error::{Error, Result};
-use crate::params;
+use crate::params::{self, Cursor};
 use crate::server::TrackerServer;
 
 /// Tools that exist only on Bitbucket Cloud (Data Center has no issue tracker and no code
@@ -113,8 +113,8 @@ pub struct ListProjectsParams {
     pub workspace: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -125,8 +125,8 @@ pub struct ListRepositoriesParams {
     pub name: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -153,8 +153,8 @@ pub struct ListPullRequestsParams {
     pub target_branch: Option<String>,
     /// 1-100, default 20 (Cloud: at most 50).
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -189,8 +189,8 @@ pub struct PullRequestPageParams {
     pub pull_request_id: i64,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -203,8 +203,8 @@ pub struct ListBranchesParams {
     pub filter: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -219,8 +219,8 @@ pub struct ListCommitsParams {
     pub path: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -258,8 +258,8 @@ pub struct SearchCodeParams {
     pub repo: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -274,8 +274,8 @@ pub struct ListIssuesParams {
     pub query: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// `next` cursor of the previous page.
-    pub cursor: Option<String>,
+    /// `next` of the prior page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -288,8 +288,8 @@ pub struct GetIssueParams {
     pub issue_id: i64,
     /// Comments to show, 0-100, default 20.
     pub comments: Option<i64>,
-    /// `next` cursor of the previous comment page.
-    pub cursor: Option<String>,
+    /// `next` of the prior comment page.
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -443,7 +443,7 @@ impl TrackerServer {
     async fn bitbucket_list_projects(&self, Parameters(p): Parameters<ListProjectsParams>) -> Result<String> {
         let workspace =
             p.workspace.as_deref().map(|w| params::segment("workspace", w, MAX_NAME, false)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_projects(workspace, &args).await?;
         Ok(render::projects(&page))
     }
@@ -465,7 +465,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
         let name = p.name.as_deref().map(|n| params::text("name", n, MAX_NAME)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_repositories(workspace, name, &args).await?;
         Ok(render::repositories(&page))
     }
@@ -518,7 +518,7 @@ impl TrackerServer {
                 .map(|b| branch("target_branch", b).map(str::to_owned))
                 .transpose()?,
         };
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_requests(repo, &filter, &args).await?;
         Ok(render::pull_requests(&page))
     }
@@ -581,7 +581,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_request_comments(repo, id, &args).await?;
         Ok(render::comments(&page, &format!("pull request #{id}")))
     }
@@ -603,7 +603,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_request_commits(repo, id, &args).await?;
         Ok(render::commits(&page, &format!("pull request #{id}")))
     }
@@ -625,7 +625,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.pull_request_activity(repo, id, &args).await?;
         Ok(render::activity(&page))
     }
@@ -644,7 +644,7 @@ impl TrackerServer {
     async fn bitbucket_list_branches(&self, Parameters(p): Parameters<ListBranchesParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let filter = p.filter.as_deref().map(|f| params::text("filter", f, MAX_BRANCH)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_branches(repo, filter, &args).await?;
         Ok(render::branches(&page))
     }
@@ -665,7 +665,7 @@ impl TrackerServer {
         let repo = repo(&p.workspace, &p.repo)?;
         let git_ref = p.branch.as_deref().map(|b| branch("branch", b)).transpose()?;
         let path = p.path.as_deref().map(file_path).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_commits(repo, git_ref, path, &args).await?;
         let subject = format!("{}/{}", repo.workspace, repo.slug);
         Ok(render::commits(&page, &subject))
@@ -728,7 +728,7 @@ impl TrackerServer {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
         let query = params::text("query", &p.query, 500)?;
         let repo = p.repo.as_deref().map(|r| params::segment("repo", r, MAX_NAME, false)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.search_code(workspace, query, repo, &args).await?;
         Ok(render::search(&page))
     }
@@ -753,7 +753,7 @@ impl TrackerServer {
             &["new", "open", "resolved", "on hold", "invalid", "duplicate", "wontfix", "closed"],
         )?;
         let query = p.query.as_deref().map(|q| params::text("query", q, 200)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_deref())?;
+        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_issues(repo, state, query, &args).await?;
         Ok(render::issues(&page))
     }
@@ -779,7 +779,7 @@ impl TrackerServer {
                 params::limit(Some(n)).map_err(|_| Error::invalid("comments", "must be from 0 to 100"))?
             }
         };
-        let mut args = page_args(None, p.cursor.as_deref())?;
+        let mut args = page_args(None, p.cursor.as_ref().map(Cursor::as_str))?;
         args.limit = comments;
         let (issue, page) = self.bitbucket()?.get_issue(repo, id, &args).await?;
         Ok(render::issue(&issue, &page))

@@ -8,7 +8,7 @@ use super::api::{
     Activity, Branch, Change, Comment, Commit, FileContent, Issue, Page, Project, PullRequest, Repository,
     SearchHit,
 };
-use crate::render::{cut, one_line, page_footer, untrusted, when};
+use crate::render::{cut, footer_with, one_line, page_footer, untrusted, when};
 
 /// Longest description or comment shown in full.
 const MAX_TEXT: usize = 4000;
@@ -20,15 +20,17 @@ pub const DIFF_ONE_FILE: usize = 60_000;
 /// Lines and characters of a file shown per call.
 pub const FILE_LINES: usize = 400;
 pub const FILE_CHARS: usize = 30_000;
+/// Matching lines shown per file found by code search.
+const SEARCH_LINES: usize = 5;
 
-/// The footer of a list, with the cursor to pass for the next page.
+/// The footer of a list, with the cursor to pass for the next page; a note about the page
+/// goes on the line before, so that the cursor ends the result.
 pub fn footer<T>(page: &Page<T>, shown: usize) -> String {
-    let next = page.next.as_ref().map(|c| format!("cursor=\"{c}\""));
-    let mut out = page_footer(page.offset, shown, page.total, next.as_deref());
-    if let Some(note) = &page.note {
-        let _ = write!(out, " ({note})");
+    let footer = page_footer(page.offset, shown, page.total, page.next.as_deref());
+    match &page.note {
+        Some(note) => format!("Note: {note}.\n{footer}"),
+        None => footer,
     }
-    out
 }
 
 fn or_dash(s: &str) -> &str {
@@ -389,7 +391,7 @@ pub fn commit(c: &Commit, changes: &Page<Change>) -> String {
     }
     // The file list is not paged by any tool: say where the rest is.
     let more = changes.next.as_ref().map(|_| "the rest of the file list is on the commit's web page");
-    out + &page_footer(0, changes.items.len(), changes.total, more)
+    out + &footer_with(0, changes.items.len(), changes.total, more)
 }
 
 pub fn activity(page: &Page<Activity>) -> String {
@@ -474,8 +476,12 @@ pub fn search(page: &Page<SearchHit>) -> String {
     let mut body = String::new();
     for hit in &page.items {
         let _ = writeln!(body, "{} {}", or_dash(&hit.repo), hit.path);
-        for (line, text) in hit.lines.iter().take(5) {
+        for (line, text) in hit.lines.iter().take(SEARCH_LINES) {
             let _ = writeln!(body, "  {line}: {}", cut(text.trim_end(), 200, "open the file"));
+        }
+        if hit.lines.len() > SEARCH_LINES {
+            let _ =
+                writeln!(body, "  [… {} more matching lines in this file]", hit.lines.len() - SEARCH_LINES);
         }
     }
     if page.items.is_empty() {
@@ -588,5 +594,18 @@ mod tests {
         assert_eq!(order[0], "#1 by a -");
         assert_eq!(order[1], "  #3 by a - (reply to #1)");
         assert_eq!(order[2], "#2 by a -");
+    }
+
+    #[test]
+    fn search_hits_say_when_lines_are_left_out() {
+        let hit = SearchHit {
+            repo: "r".into(),
+            path: "a.rs".into(),
+            lines: (1..=7).map(|n| (n, format!("match {n}"))).collect(),
+        };
+        let page = Page { items: vec![hit], offset: 0, total: Some(1), next: None, note: None };
+        let out = search(&page);
+        assert!(out.contains("  5: match 5\n  [… 2 more matching lines in this file]"), "{out}");
+        assert!(!out.contains("match 6") && out.ends_with("Showing 1–1 of 1; has_more: false"), "{out}");
     }
 }

@@ -18,8 +18,8 @@ pub use api::BugzillaApi;
 use api::Write;
 
 use crate::error::{Error, Result};
-use crate::params;
-use crate::render::{page_footer, untrusted};
+use crate::params::{self, Cursor};
+use crate::render::{footer_with, offset_footer, untrusted};
 use crate::server::TrackerServer;
 
 /// Longest comment or description accepted, in bytes.
@@ -28,6 +28,9 @@ const MAX_TEXT: usize = 65_535;
 const MAX_ATTACHMENT: usize = 1_000_000;
 /// Characters of attachment text shown per call.
 const ATTACHMENT_PAGE: usize = 20_000;
+/// Deepest cursor of `bugzilla_search_users` (Bugzilla's user match has no offset, so every
+/// page asks for the pages before it too).
+const USER_PAGES_MAX: u64 = 5_000;
 /// Most bugs per `bugzilla_get_bug` call.
 const MAX_IDS: usize = 20;
 
@@ -193,8 +196,9 @@ pub struct SearchParams {
     pub order: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -205,8 +209,9 @@ pub struct BugListParams {
     pub new_since: Option<String>,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -215,8 +220,9 @@ pub struct BugPageParams {
     pub bug: BugRef,
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -231,8 +237,9 @@ pub struct GetAttachmentParams {
 pub struct PageParams {
     /// 1-100, default 20.
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -253,6 +260,9 @@ pub struct SearchUsersParams {
     pub query: String,
     /// 1-100, default 20.
     pub limit: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -425,7 +435,7 @@ impl TrackerServer {
             if p.include_comments {
                 let comments = api.comments(id, None).await?;
                 text.push_str("\n\n");
-                text.push_str(&comments_page(api, id, &comments, 0, 20));
+                text.push_str(&comments_page(api, id, &comments, 0, 20, true));
             }
             Ok::<_, Error>(text)
         });
@@ -460,7 +470,7 @@ impl TrackerServer {
     )]
     async fn bugzilla_search_bugs(&self, Parameters(p): Parameters<SearchParams>) -> Result<String> {
         let limit = params::limit(p.limit)?;
-        let offset = params::offset(p.offset)?;
+        let offset = params::cursor(p.cursor.as_ref())?;
         let api = self.bugzilla()?;
         let mut q: Vec<(&str, String)> = Vec::new();
         for (arg, key, value) in [
@@ -534,8 +544,7 @@ impl TrackerServer {
         if bugs.is_empty() {
             out.push("No bug matches (or none is visible to this account).".to_owned());
         }
-        let next = format!("offset={} with the same filters", offset + u64::from(limit));
-        out.push(page_footer(offset, bugs.len(), None, has_more.then_some(next.as_str())));
+        out.push(offset_footer(offset, bugs.len(), None, has_more));
         Ok(out.join("\n"))
     }
 
@@ -554,11 +563,11 @@ impl TrackerServer {
     async fn bugzilla_get_comments(&self, Parameters(p): Parameters<BugListParams>) -> Result<String> {
         let id = p.bug.check("bug")?;
         let limit = params::limit(p.limit)?;
-        let offset = params::offset(p.offset)?;
+        let offset = params::cursor(p.cursor.as_ref())?;
         let since = date("new_since", p.new_since.as_deref())?;
         let api = self.bugzilla()?;
         let comments = api.comments(&id, since).await?;
-        Ok(comments_page(api, &id, &comments, offset, limit))
+        Ok(comments_page(api, &id, &comments, offset, limit, false))
     }
 
     /// A bug's change history, oldest first: who changed what, e.g.
@@ -576,7 +585,7 @@ impl TrackerServer {
     async fn bugzilla_get_history(&self, Parameters(p): Parameters<BugListParams>) -> Result<String> {
         let id = p.bug.check("bug")?;
         let limit = params::limit(p.limit)?;
-        let offset = params::offset(p.offset)?;
+        let offset = params::cursor(p.cursor.as_ref())?;
         let since = date("new_since", p.new_since.as_deref())?;
         let (bug_id, history) = self.bugzilla()?.history(&id, since).await?;
         let page: Vec<String> =
@@ -606,7 +615,7 @@ impl TrackerServer {
     async fn bugzilla_list_attachments(&self, Parameters(p): Parameters<BugPageParams>) -> Result<String> {
         let id = p.bug.check("bug")?;
         let limit = params::limit(p.limit)?;
-        let offset = params::offset(p.offset)?;
+        let offset = params::cursor(p.cursor.as_ref())?;
         let attachments = self.bugzilla()?.attachments(&id).await?;
         let mut out: Vec<String> = attachments
             .iter()
@@ -689,7 +698,7 @@ impl TrackerServer {
     )]
     async fn bugzilla_list_products(&self, Parameters(p): Parameters<PageParams>) -> Result<String> {
         let limit = params::limit(p.limit)?;
-        let offset = params::offset(p.offset)?;
+        let offset = params::cursor(p.cursor.as_ref())?;
         let products = self.bugzilla()?.products().await?;
         let mut out: Vec<String> =
             products.iter().skip(offset as usize).take(limit as usize).map(render::product_line).collect();
@@ -759,14 +768,26 @@ impl TrackerServer {
     async fn bugzilla_search_users(&self, Parameters(p): Parameters<SearchUsersParams>) -> Result<String> {
         let query = name("query", Some(&p.query))?.unwrap_or_default();
         let limit = params::limit(p.limit)?;
-        let mut users = self.bugzilla()?.users(query, limit + 1).await?;
-        let has_more = users.len() > limit as usize;
-        users.truncate(limit as usize);
-        let mut out: Vec<String> = users.iter().map(render::user_line).collect();
+        let offset = params::cursor(p.cursor.as_ref())?;
+        if offset > USER_PAGES_MAX {
+            return Err(Error::invalid(
+                "cursor",
+                format!(
+                    "user search pages through the first {USER_PAGES_MAX} matches; give a narrower query"
+                ),
+            ));
+        }
+        // Bugzilla's user match has a limit but no offset: ask for the pages before this one too.
+        let wanted = u32::try_from(offset + u64::from(limit) + 1).unwrap_or(u32::MAX);
+        let users = self.bugzilla()?.users(query, wanted).await?;
+        let has_more = users.len() as u64 > offset + u64::from(limit);
+        let mut out: Vec<String> =
+            users.iter().skip(offset as usize).take(limit as usize).map(render::user_line).collect();
+        let shown = out.len();
         if users.is_empty() {
             out.push(format!("No user matches '{}'.", crate::render::one_line(query)));
         }
-        out.push(page_footer(0, users.len(), None, has_more.then_some("a more specific query")));
+        out.push(offset_footer(offset, shown, None, has_more));
         Ok(out.join("\n"))
     }
 
@@ -1002,10 +1023,9 @@ impl TrackerServer {
 // -------------------------------------------------------------------------------------------------
 // Helpers
 
+/// Footer of a list Bugzilla returns whole and this server pages.
 fn footer(offset: u64, shown: usize, total: usize) -> String {
-    let end = offset + shown as u64;
-    let next = format!("offset={end}");
-    page_footer(offset, shown, Some(total as u64), (end < total as u64).then_some(next.as_str()))
+    offset_footer(offset, shown, Some(total as u64), offset + (shown as u64) < total as u64)
 }
 
 fn comments_page(
@@ -1014,6 +1034,7 @@ fn comments_page(
     comments: &[models::Comment],
     offset: u64,
     limit: u32,
+    in_bug: bool,
 ) -> String {
     let numeric = id.parse::<u64>().ok();
     let read_more = numeric
@@ -1039,14 +1060,15 @@ fn comments_page(
             hidden.join(", ")
         ));
     }
-    let end = offset + shown as u64;
-    let next = format!("bugzilla_get_comments bug={id} offset={end}");
-    out.push(page_footer(
-        offset,
-        shown,
-        Some(comments.len() as u64),
-        (end < comments.len() as u64).then_some(next.as_str()),
-    ));
+    if in_bug {
+        // Read on with bugzilla_get_comments, which takes the cursor.
+        let end = offset + shown as u64;
+        let next = format!("bugzilla_get_comments bug={id} cursor={end}");
+        let more = end < comments.len() as u64;
+        out.push(footer_with(offset, shown, Some(comments.len() as u64), more.then_some(next.as_str())));
+    } else {
+        out.push(footer(offset, shown, comments.len()));
+    }
     out.join("\n")
 }
 

@@ -342,9 +342,11 @@ impl RedmineApi {
                             )
                         })
                         .collect();
+                    let more = list.len().saturating_sub(names.len());
+                    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
                     return Err(Error::invalid(
                         arg,
-                        format!("{value:?} matches several users: {}; give the id", names.join(", ")),
+                        format!("{value:?} matches several users: {}{more}; give the id", names.join(", ")),
                     ));
                 }
             }

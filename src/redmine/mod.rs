@@ -16,6 +16,7 @@ use serde_json::Value;
 pub use api::RedmineApi;
 
 use crate::error::Result;
+use crate::params::Cursor;
 use crate::server::TrackerServer;
 
 /// A name or a numeric id, as the model gives it: `"Bug"`, `"2"` or `2`.
@@ -55,8 +56,9 @@ impl NameOrId {
 pub struct PageParams {
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -71,8 +73,9 @@ pub struct ProjectPageParams {
     pub project: NameOrId,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -103,8 +106,9 @@ pub struct SearchIssuesParams {
     pub sort: Option<String>,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -135,8 +139,9 @@ pub struct SearchParams {
     pub open_issues: bool,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -153,8 +158,9 @@ pub struct TimeEntriesParams {
     pub to: Option<String>,
     /// 1-100 (default 20).
     pub limit: Option<i64>,
-    /// Items to skip.
-    pub offset: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -357,7 +363,7 @@ impl TrackerServer {
         ops::get_project(self.redmine()?, p).await
     }
 
-    /// Find issues by filters, one line each, with the total and next offset. Names are
+    /// Find issues by filters, one line each, with the total and next cursor. Names are
     /// accepted for status, tracker, priority, users and versions. Only open issues unless
     /// `status` says otherwise.
     #[tool(
@@ -407,7 +413,7 @@ impl TrackerServer {
     }
 
     /// Ids and names of issue statuses (open/closed), trackers, priorities, time-entry
-    /// activities, and issue custom fields (administrators only).
+    /// activities, and issue custom fields (administrators only; paged).
     #[tool(
         name = "redmine_list_enumerations",
         annotations(
@@ -418,8 +424,8 @@ impl TrackerServer {
             open_world_hint = true
         )
     )]
-    async fn redmine_list_enumerations(&self) -> Result<String> {
-        ops::list_enumerations(self.redmine()?).await
+    async fn redmine_list_enumerations(&self, Parameters(p): Parameters<PageParams>) -> Result<String> {
+        ops::list_enumerations(self.redmine()?, p).await
     }
 
     /// Versions (milestones) of a project, including shared ones: status, due date.

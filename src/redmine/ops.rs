@@ -68,6 +68,11 @@ fn opt_offset(arg: &str, value: Option<i64>) -> Result<usize> {
         .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
 }
 
+/// The offset a list cursor stands for, as an index.
+fn page_start(cursor: Option<&params::Cursor>) -> Result<usize> {
+    params::cursor(cursor).map(|v| usize::try_from(v).unwrap_or(usize::MAX))
+}
+
 fn id_str(arg: &str, value: i64) -> Result<String> {
     params::positive_id(arg, value).map(|v| v.to_string())
 }
@@ -87,7 +92,7 @@ fn dry_run(api: &RedmineApi, request: &Request, body: &Value) -> Result<String> 
 
 pub async fn list_projects(api: &RedmineApi, p: PageParams) -> Result<String> {
     let limit = params::limit(p.limit)?;
-    let offset = params::offset(p.offset)?;
+    let offset = params::cursor(p.cursor.as_ref())?;
     let value = api
         .get(
             Request::get(["projects.json"]).query("limit", limit).query("offset", offset),
@@ -185,7 +190,7 @@ fn date_range(arg: &str, value: &str) -> Result<String> {
 
 pub async fn search_issues(api: &RedmineApi, p: SearchIssuesParams) -> Result<String> {
     let limit = params::limit(p.limit)?;
-    let offset = params::offset(p.offset)?;
+    let offset = params::cursor(p.cursor.as_ref())?;
     let project = opt_project(p.project.as_ref())?;
     let mut request = Request::get(["issues.json"]).query("limit", limit).query("offset", offset);
     let mut scope = Vec::new();
@@ -394,7 +399,7 @@ const SEARCH_TYPES: &[&str] =
 pub async fn search(api: &RedmineApi, p: SearchParams) -> Result<String> {
     let query = params::text("query", &p.query, 255)?;
     let limit = params::limit(p.limit)?;
-    let offset = params::offset(p.offset)?;
+    let offset = params::cursor(p.cursor.as_ref())?;
     let project = opt_project(p.project.as_ref())?;
     let mut request = match &project {
         Some(project) => Request::get(["projects", project, "search.json"]),
@@ -425,7 +430,9 @@ pub async fn search(api: &RedmineApi, p: SearchParams) -> Result<String> {
     Ok(render::search(&value, offset, limit))
 }
 
-pub async fn list_enumerations(api: &RedmineApi) -> Result<String> {
+pub async fn list_enumerations(api: &RedmineApi, p: PageParams) -> Result<String> {
+    let limit = params::limit(p.limit)? as usize;
+    let offset = page_start(p.cursor.as_ref())?;
     let mut out = String::new();
     let line = |list: &[Named], mark: &dyn Fn(&Named) -> &'static str| -> String {
         list.iter().map(|e| format!("{} {}{}", e.id, e.name, mark(e))).collect::<Vec<_>>().join(", ")
@@ -451,6 +458,8 @@ pub async fn list_enumerations(api: &RedmineApi) -> Result<String> {
         Ok(fields) => {
             let shown: Vec<String> = fields
                 .iter()
+                .skip(offset)
+                .take(limit)
                 .map(|f| {
                     let values = f
                         .possible_values
@@ -474,8 +483,13 @@ pub async fn list_enumerations(api: &RedmineApi) -> Result<String> {
                 .collect();
             let _ = write!(
                 out,
-                "Custom fields: {}",
-                if shown.is_empty() { "none".into() } else { shown.join("; ") }
+                "Custom fields: {}\nCustom fields: {}",
+                match (shown.is_empty(), fields.is_empty()) {
+                    (false, _) => shown.join("; "),
+                    (true, true) => "none".to_owned(),
+                    (true, false) => "none on this page".to_owned(),
+                },
+                render::slice_footer(offset, shown.len(), fields.len())
             );
         }
         Err(Error::Forbidden(_)) => out.push_str(
@@ -490,7 +504,7 @@ pub async fn list_enumerations(api: &RedmineApi) -> Result<String> {
 pub async fn list_versions(api: &RedmineApi, p: ProjectPageParams) -> Result<String> {
     let project = project_arg(&p.project)?;
     let limit = params::limit(p.limit)? as usize;
-    let offset = opt_offset("offset", p.offset)?;
+    let offset = page_start(p.cursor.as_ref())?;
     let value = api
         .get(Request::get(["projects", &project, "versions.json"]), &format!("project `{project}`"))
         .await?;
@@ -499,7 +513,7 @@ pub async fn list_versions(api: &RedmineApi, p: ProjectPageParams) -> Result<Str
 
 pub async fn list_time_entries(api: &RedmineApi, p: TimeEntriesParams) -> Result<String> {
     let limit = params::limit(p.limit)?;
-    let offset = params::offset(p.offset)?;
+    let offset = params::cursor(p.cursor.as_ref())?;
     let project = opt_project(p.project.as_ref())?;
     let mut request = Request::get(["time_entries.json"]).query("limit", limit).query("offset", offset);
     if let Some(project) = &project {
@@ -548,7 +562,7 @@ pub async fn get_wiki_page(api: &RedmineApi, p: WikiPageParams) -> Result<String
 pub async fn list_wiki_pages(api: &RedmineApi, p: ProjectPageParams) -> Result<String> {
     let project = project_arg(&p.project)?;
     let limit = params::limit(p.limit)? as usize;
-    let offset = opt_offset("offset", p.offset)?;
+    let offset = page_start(p.cursor.as_ref())?;
     let value = api
         .get(
             Request::get(["projects", &project, "wiki", "index.json"]),

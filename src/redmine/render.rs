@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::api::str_of;
-use crate::render::{cut, one_line, page_footer, untrusted, when};
+use crate::render::{cut, footer_with, offset_footer, one_line, untrusted, when};
 
 /// Longest description or wiki text shown at once, in characters.
 pub const TEXT_CHUNK: usize = 6000;
@@ -32,15 +32,19 @@ pub fn total(value: &Value) -> Option<u64> {
     value.get("total_count").and_then(Value::as_u64)
 }
 
-/// Footer for offset-paginated lists.
+/// Footer of a list Redmine pages (`offset`/`limit`): the next cursor is the next offset.
 pub fn footer(offset: u64, shown: usize, total: Option<u64>, limit: u32) -> String {
     let end = offset + shown as u64;
     let more = match total {
         Some(t) => end < t,
         None => shown as u64 >= u64::from(limit),
     };
-    let next = format!("offset={end}");
-    page_footer(offset, shown, total, more.then_some(next.as_str()))
+    offset_footer(offset, shown, total, more)
+}
+
+/// Footer of a list Redmine returns whole and this server pages.
+pub fn slice_footer(offset: usize, shown: usize, total: usize) -> String {
+    offset_footer(offset as u64, shown, Some(total as u64), offset + shown < total)
 }
 
 /// Part of a long text from character `offset`, with a marker saying how to read on.
@@ -424,7 +428,7 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
         let _ = write!(
             out,
             "History: {}",
-            page_footer(
+            footer_with(
                 view.journal_offset as u64,
                 shown.len(),
                 Some(journals.len() as u64),
@@ -551,14 +555,7 @@ pub fn versions(value: &Value, offset: usize, limit: usize) -> String {
             short_desc(str_of(v, "description"))
         );
     }
-    let end = offset + shown.len();
-    let next = format!("offset={end}");
-    out.push_str(&page_footer(
-        offset as u64,
-        shown.len(),
-        Some(list.len() as u64),
-        (end < list.len()).then_some(next.as_str()),
-    ));
+    out.push_str(&slice_footer(offset, shown.len(), list.len()));
     out
 }
 
@@ -604,14 +601,7 @@ pub fn wiki_index(value: &Value, project: &str, offset: usize, limit: usize) -> 
             when(str_of(p, "updated_on"))
         );
     }
-    let end = offset + shown.len();
-    let next = format!("offset={end}");
-    out.push_str(&page_footer(
-        offset as u64,
-        shown.len(),
-        Some(list.len() as u64),
-        (end < list.len()).then_some(next.as_str()),
-    ));
+    out.push_str(&slice_footer(offset, shown.len(), list.len()));
     out
 }
 
@@ -723,7 +713,12 @@ mod tests {
 
     #[test]
     fn footers_know_when_there_is_more() {
-        assert_eq!(footer(0, 20, Some(45), 20), "Showing 1–20 of 45; has_more: true; next: offset=20");
+        assert_eq!(footer(0, 20, Some(45), 20), "Showing 1–20 of 45; has_more: true; next: cursor=20");
+        assert_eq!(
+            footer(20, 20, None, 20),
+            "Showing 21–40 (total unknown); has_more: true; next: cursor=40"
+        );
+        assert_eq!(slice_footer(2, 3, 9), "Showing 3–5 of 9; has_more: true; next: cursor=5");
         assert_eq!(footer(40, 5, Some(45), 20), "Showing 41–45 of 45; has_more: false");
         assert_eq!(footer(0, 0, Some(0), 20), "Showing nothing of 0; has_more: false");
     }

@@ -8,6 +8,7 @@ use wiremock::matchers::{body_json, header, method, path, query_param, query_par
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::Server;
+use crate::paging::next_cursor;
 
 const TOKEN: &str = "bb-fake-token-1234";
 
@@ -86,8 +87,7 @@ async fn cloud_pull_request_lists_page_with_cursors_on_the_same_origin_only() {
         ),
         "{first}"
     );
-    let cursor =
-        first.split("cursor=\"").nth(1).and_then(|c| c.split('"').next()).expect("a cursor").to_owned();
+    let cursor = next_cursor(&first).expect("a cursor");
     assert!(first.contains("Showing 1–2 of 3; has_more: true"), "{first}");
     let mut next_args = args.clone();
     next_args["cursor"] = json!(cursor);
@@ -385,9 +385,10 @@ async fn datacenter_pages_with_start_and_explains_errors() {
         first.starts_with("#1 [OPEN] PR 1 — ALICE; feature → main; updated 2025-01-07 10:00Z; 1/1 approved"),
         "{first}"
     );
-    assert!(first.ends_with("Showing 1–2 (total unknown); has_more: true; next: cursor=\"2\""), "{first}");
+    assert!(first.ends_with("Showing 1–2 (total unknown); has_more: true; next: cursor=2"), "{first}");
     let mut next = args.clone();
-    next["cursor"] = json!("2");
+    // A numeric cursor is taken as well as its string form.
+    next["cursor"] = json!(2);
     let second = s.ok("bitbucket_list_pull_requests", next).await;
     assert!(second.ends_with("Showing 3–3 (total unknown); has_more: false"), "{second}");
     let mut bad = args.clone();
@@ -751,8 +752,7 @@ async fn cloud_issues_and_code_search_send_the_documented_queries() {
         first.contains("It crashes.") && first.contains("#1 by Ann") && first.contains("has_more: true"),
         "{first}"
     );
-    let cursor =
-        first.split("cursor=\"").nth(1).and_then(|c| c.split('"').next()).expect("cursor").to_owned();
+    let cursor = next_cursor(&first).expect("a cursor");
     let mut more = issue.clone();
     more["cursor"] = json!(cursor);
     let second = s.ok("bitbucket_get_issue", more).await;

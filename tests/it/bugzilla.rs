@@ -169,7 +169,12 @@ async fn bugzilla_reads_as_admin() {
         has(&newer, &["(id 9)"]);
         lacks(&newer, &["(id 1)", "(id 8)"]);
         let page = s.ok("bugzilla_get_comments", json!({"bug": "1", "limit": 2})).await;
-        has(&page, &["Showing 1–2 of 5; has_more: true; next: bugzilla_get_comments bug=1 offset=2"]);
+        has(&page, &["Showing 1–2 of 5; has_more: true; next: cursor=2"]);
+        let rest = s.ok("bugzilla_get_comments", json!({"bug": "1", "limit": 2, "cursor": "4"})).await;
+        has(&rest, &["(id 9)", "Showing 5–5 of 5; has_more: false"]);
+        lacks(&rest, &["(id 1)"]);
+        let with_bug = s.ok("bugzilla_get_bug", json!({"ids": [1], "include_comments": true})).await;
+        has(&with_bug, &["Showing 1–5 of 5; has_more: false"]);
 
         let history = s.ok("bugzilla_get_history", json!({"bug": 3})).await;
         has(
@@ -268,7 +273,13 @@ async fn bugzilla_reads_as_admin() {
             ],
         );
         let one = s.ok("bugzilla_search_users", json!({"query": "example.test", "limit": 1})).await;
-        has(&one, &["has_more: true"]);
+        has(&one, &["Showing 1–1 (total unknown); has_more: true; next: cursor=1"]);
+        let second =
+            s.ok("bugzilla_search_users", json!({"query": "example.test", "limit": 1, "cursor": 1})).await;
+        has(&second, &["Showing 2–2 (total unknown); has_more: true; next: cursor=2"]);
+        assert_ne!(one.lines().next(), second.lines().next(), "{one}\n{second}");
+        let deep = s.err("bugzilla_search_users", json!({"query": "example.test", "cursor": "5001"})).await;
+        has(&deep, &["`cursor`", "narrower query"]);
 
         let who = s.ok("bugzilla_whoami", json!({})).await;
         if v == "5.2" {
@@ -308,13 +319,18 @@ async fn bugzilla_search_filters_and_pages() {
         has(
             &page1,
             &[
-                "(total unknown); has_more: true; next: offset=2",
+                "(total unknown); has_more: true; next: cursor=2",
                 "1 [IN_PROGRESS] Alpha/Backend High major → jsmith@example.test: Login page returns 500",
             ],
         );
-        let page2 = search(&mut s, json!({"product": "Alpha", "limit": 2, "offset": 2})).await;
+        let page2 = search(&mut s, json!({"product": "Alpha", "limit": 2, "cursor": "2"})).await;
         assert_eq!(ids(&page2)[..], [3, 4], "{page2}");
         has(&page2, &["Showing 3–4", "3 [RESOLVED FIXED]"]);
+        // `offset` (a number) is still taken for the same position.
+        let alias = search(&mut s, json!({"product": "Alpha", "limit": 2, "offset": 2})).await;
+        assert_eq!(alias, page2);
+        let bad = s.err("bugzilla_search_bugs", json!({"product": "Alpha", "cursor": "next"})).await;
+        has(&bad, &["`cursor`"]);
 
         let closed = search(
             &mut s,

@@ -12,6 +12,7 @@ mod examples;
 mod fault_server;
 mod faults;
 mod hostile;
+mod paging;
 mod protocol;
 mod readme;
 mod redmine_fake;

@@ -297,7 +297,7 @@ async fn long_texts_and_histories_are_cut_with_a_way_on() {
 }
 
 #[tokio::test]
-async fn lists_ask_for_open_or_all_and_report_the_next_offset() {
+async fn lists_ask_for_open_or_all_and_report_the_next_cursor() {
     let upstream = MockServer::start().await;
     mount_enumerations(&upstream).await;
     let page: Vec<Value> = (1..=3).map(|n| issue(n, (1, "New"), json!({}))["issue"].clone()).collect();
@@ -307,7 +307,7 @@ async fn lists_ask_for_open_or_all_and_report_the_next_offset() {
         .and(query_param("limit", "100"))
         .and(query_param("offset", "200"))
         .respond_with(ok(json!({"issues": page, "total_count": 450, "offset": 200, "limit": 100})))
-        .expect(1)
+        .expect(2)
         .mount(&upstream)
         .await;
     Mock::given(method("GET"))
@@ -321,9 +321,15 @@ async fn lists_ask_for_open_or_all_and_report_the_next_offset() {
         .mount(&upstream)
         .await;
     let mut s = start(&upstream, false).await;
-    let text = s.ok("redmine_search_issues", json!({"limit": 100, "offset": 200})).await;
+    let text = s.ok("redmine_search_issues", json!({"limit": 100, "cursor": "200"})).await;
     assert!(text.contains("#1 [Bug · New · Normal] Fake issue — Alpha; updated 2025-01-08 11:30Z"), "{text}");
-    assert!(text.ends_with("Showing 201–203 of 450; has_more: true; next: offset=203"), "{text}");
+    assert!(text.ends_with("Showing 201–203 of 450; has_more: true; next: cursor=203"), "{text}");
+    let alias = s.ok("redmine_search_issues", json!({"limit": 100, "offset": 200})).await;
+    assert_eq!(alias, text, "`offset` is an alias of `cursor`");
+    for bad in [json!(-1), json!("abc"), json!(1.5), json!("2000000000")] {
+        let e = s.err("redmine_search_issues", json!({"cursor": bad})).await;
+        assert!(e.contains("`cursor`"), "{bad}: {e}");
+    }
     let none = s
         .ok(
             "redmine_search_issues",

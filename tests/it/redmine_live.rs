@@ -47,16 +47,16 @@ fn created_id(text: &str) -> u64 {
 /// Every page of alpha's wiki index (other runs add pages), following the footer.
 async fn all_wiki_pages(s: &mut Server) -> String {
     let mut all = String::new();
-    let mut offset = 0;
+    let mut cursor = String::new();
     loop {
         let page = s
-            .ok("redmine_list_wiki_pages", json!({"project": "alpha", "limit": 100, "offset": offset}))
+            .ok("redmine_list_wiki_pages", json!({"project": "alpha", "limit": 100, "cursor": cursor}))
             .await;
         all.push_str(&page);
-        if !page.contains("has_more: true") {
-            return all;
+        match crate::paging::next_cursor(&page) {
+            Some(next) => cursor = next,
+            None => return all,
         }
-        offset += 100;
     }
 }
 
@@ -75,7 +75,9 @@ async fn projects_with_admin_and_limited_user() {
     );
     assert!(list.contains("has_more: false"), "{list}");
     let page = s.ok("redmine_list_projects", json!({"limit": 1})).await;
-    assert!(page.contains("Showing 1–1 of") && page.contains("next: offset=1"), "{page}");
+    assert!(page.contains("Showing 1–1 of") && page.contains("next: cursor=1"), "{page}");
+    let rest = s.ok("redmine_list_projects", json!({"limit": 1, "cursor": "1"})).await;
+    assert!(rest.contains("Showing 2–2 of") && !rest.contains("`alpha`"), "{rest}");
     let p = s.ok("redmine_get_project", json!({"project": "alpha"})).await;
     for needle in [
         "Project 1 `alpha`: Alpha Project (public)",
@@ -147,10 +149,12 @@ async fn search_issues_filters_by_names() {
     }
     let sorted = s.ok("redmine_search_issues", json!({"subject": "CSV", "sort": "id:asc"})).await;
     assert!(sorted.find("#2 [") < sorted.find("#6 ["), "{sorted}");
-    let paged = s.ok("redmine_search_issues", json!({"subject": "CSV", "limit": 1, "offset": 1})).await;
+    let paged = s.ok("redmine_search_issues", json!({"subject": "CSV", "limit": 1, "cursor": "1"})).await;
     assert!(paged.contains("Showing 2–2 of 2; has_more: false"), "{paged}");
+    let alias = s.ok("redmine_search_issues", json!({"subject": "CSV", "limit": 1, "offset": 1})).await;
+    assert_eq!(alias, paged, "`offset` is an alias of `cursor`");
     let first = s.ok("redmine_search_issues", json!({"subject": "CSV", "limit": 1})).await;
-    assert!(first.contains("has_more: true; next: offset=1"), "{first}");
+    assert!(first.contains("has_more: true; next: cursor=1"), "{first}");
 
     for (args, needle) in [
         (json!({"status": "Bogus"}), "no status named \"Bogus\"; known: New (1)"),
@@ -260,9 +264,13 @@ async fn full_text_search_enumerations_versions_time_and_wiki() {
         "2 Normal (default)",
         "Time-entry activities: 8 Design, 9 Development",
         "1 Severity (issue list: Low/Medium/High/Critical)",
+        "\nCustom fields: Showing 1–",
     ] {
         assert!(en.contains(needle), "{needle} missing:\n{en}");
     }
+    let none = s.ok("redmine_list_enumerations", json!({"limit": 1, "cursor": 1000})).await;
+    assert!(none.contains("Statuses: 1 New") && none.contains("Custom fields: none"), "{none}");
+    assert!(none.contains("has_more: false") && !none.contains("Severity"), "{none}");
     let versions = s.ok("redmine_list_versions", json!({"project": "alpha"})).await;
     assert!(versions.contains("1 v1.0 [open] project Alpha Project; due 2030-06-30"), "{versions}");
     let time = s.ok("redmine_list_time_entries", json!({"issue": 1})).await;
