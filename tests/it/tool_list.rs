@@ -11,9 +11,10 @@ use crate::protocol::ALL_TRACKERS;
 use crate::schemas::all_tools;
 
 /// Bytes of the `tools/list` result with all three trackers and writes on. Set from the
-/// measured size (44,866 bytes with one paging contract) with a small margin: a change that
-/// grows the list past it must be a reviewed decision. Read-only, the default, is ~26 KB.
-const TOOLS_LIST_BUDGET: usize = 45_000;
+/// measured size (45,555 bytes: one paging contract, and the 13 tools that return user text
+/// saying it comes fenced as data) with a small margin: a change that grows the list past it
+/// must be a reviewed decision. Read-only, the default, is ~27 KB.
+const TOOLS_LIST_BUDGET: usize = 46_000;
 
 #[tokio::test]
 async fn every_tool_belongs_to_exactly_one_tool_set() {
