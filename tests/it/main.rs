@@ -20,4 +20,5 @@ mod redmine_live;
 mod schemas;
 mod security;
 mod tool_list;
+mod untrusted;
 mod write_scope;
