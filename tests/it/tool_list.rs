@@ -69,3 +69,15 @@ async fn the_full_tool_list_stays_within_its_budget() {
         "tools/list is {bytes} bytes, over the {TOOLS_LIST_BUDGET}-byte budget"
     );
 }
+
+#[tokio::test]
+async fn every_write_tool_offers_a_dry_run() {
+    for tool in all_tools().await {
+        if tool["annotations"]["readOnlyHint"] == true {
+            continue;
+        }
+        let name = tool["name"].as_str().expect("name");
+        let dry_run = &tool["inputSchema"]["properties"]["dry_run"];
+        assert_eq!(dry_run["type"], "boolean", "{name} has no boolean `dry_run`");
+    }
+}
