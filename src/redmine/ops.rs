@@ -898,6 +898,34 @@ const CHECKED: &[(&str, &str, &str)] = &[
     ("category_id", "category", "category"),
 ];
 
+/// Redmine silently ignores a status its workflow does not allow this user (204, nothing
+/// changed), so the transition is checked first against the issue's `allowed_statuses`.
+fn check_transition(issue: &Value, status_id: Option<&Value>) -> Result<()> {
+    let (Some(wanted), Some(allowed)) = (status_id, issue["allowed_statuses"].as_array()) else {
+        return Ok(());
+    };
+    if allowed.is_empty() || *wanted == issue["status"]["id"] || allowed.iter().any(|s| s["id"] == *wanted) {
+        return Ok(());
+    }
+    let name_of = |id: &Value| {
+        allowed
+            .iter()
+            .find(|s| s["id"] == *id)
+            .and_then(|s| s["name"].as_str())
+            .map_or_else(|| id.to_string(), str::to_owned)
+    };
+    let names: Vec<&str> = allowed.iter().filter_map(|s| s["name"].as_str()).collect();
+    Err(Error::invalid(
+        "status",
+        format!(
+            "{} -> status {} is not allowed for this user by the workflow; allowed: {}",
+            issue["status"]["name"].as_str().unwrap_or("current status"),
+            name_of(wanted),
+            names.join(", ")
+        ),
+    ))
+}
+
 pub async fn update_issue(api: &RedmineApi, p: UpdateIssueParams) -> Result<String> {
     let id = id_str("id", p.id)?;
     precheck(&p.fields)?;
@@ -905,7 +933,7 @@ pub async fn update_issue(api: &RedmineApi, p: UpdateIssueParams) -> Result<Stri
     if let Some(notes) = &p.notes {
         params::text("notes", notes, TEXT_MAX)?;
     }
-    let before = fetch_issue(api, &id, "").await?;
+    let before = fetch_issue(api, &id, "allowed_statuses").await?;
     let project_now = before["issue"]["project"]["id"].to_string();
     let known: Vec<Named> = before["issue"]["custom_fields"]
         .as_array()
@@ -926,6 +954,7 @@ pub async fn update_issue(api: &RedmineApi, p: UpdateIssueParams) -> Result<Stri
     if body.is_empty() {
         return Err(Error::invalid("fields", "nothing to change: give at least one field or `notes`"));
     }
+    check_transition(&before["issue"], body.get("status_id"))?;
     let requested = body.clone();
     let body = json!({ "issue": body });
     let request = Request::put(["issues", &format!("{id}.json")]).json(body.clone());

@@ -522,8 +522,8 @@ async fn limited_user_writes_are_refused_clearly() {
     let e = u.err("redmine_update_wiki_page", json!({"project": "beta", "title": "Wiki", "text": "x"})).await;
     assert!(e.contains("project `beta`"), "{e}");
 
-    // jsmith may create in alpha, but not make every status transition: Redmine ignores a
-    // disallowed status silently (204), and the tool says so.
+    // jsmith may create in alpha, but not make every status transition: Redmine would ignore a
+    // disallowed status silently (204), so the tool checks the workflow first and refuses.
     let created = u
         .ok(
             "redmine_create_issue",
@@ -531,8 +531,11 @@ async fn limited_user_writes_are_refused_clearly() {
         )
         .await;
     let id = created_id(&created);
-    let updated = u.ok("redmine_update_issue", json!({"id": id, "status": "Rejected"})).await;
-    assert!(updated.contains("did not apply: status"), "{updated}");
+    let refused = u.err("redmine_update_issue", json!({"id": id, "status": "Rejected"})).await;
+    assert!(refused.contains("`status`") && refused.contains("not allowed"), "{refused}");
+    assert!(refused.contains("allowed: New, In Progress"), "{refused}");
+    let dry = u.err("redmine_update_issue", json!({"id": id, "status": "Rejected", "dry_run": true})).await;
+    assert!(dry.contains("not allowed"), "a dry run validates the transition too: {dry}");
     let issue = u.ok("redmine_get_issue", json!({"id": id})).await;
     assert!(issue.contains("Statuses this user may set: New, In Progress"), "{issue}");
     let ok = u.ok("redmine_update_issue", json!({"id": id, "status": "In Progress", "assignee": "me"})).await;
