@@ -126,7 +126,10 @@ pub fn bug_lines(bugs: &[Bug]) -> Vec<String> {
     let Some(first) = bugs.first() else { return Vec::new() };
     let one_product = bugs.iter().all(|b| b.product == first.product);
     let legend = if one_product {
-        format!("Product {}; id [status] component priority severity → assignee changed: summary", first.product)
+        format!(
+            "Product {}; id [status] component priority severity → assignee changed: summary",
+            first.product
+        )
     } else {
         "id [status] product/component priority severity → assignee changed: summary".to_owned()
     };
