@@ -1,7 +1,6 @@
-//! Context cost: for fixed, real-shaped upstream answers (`tests/fixtures/context/`), the bytes
-//! a tool result puts in the model's context versus the bytes of the raw upstream JSON for the
-//! same content, and proof that every key field (ids, titles, states, people, dates, comment
-//! text, diff lines) survives the compaction.
+//! The measured objects of the context-cost test, shared with `benches/bench.rs` (which
+//! includes this file by path): real-shaped upstream answers from `tests/fixtures/context/`,
+//! the paths the tools request them on, and the key fields each result must keep.
 //!
 //! What is counted:
 //! - result bytes: the UTF-8 bytes of the text blocks of every tool result needed for the object
@@ -9,23 +8,15 @@
 //! - raw bytes: the bodies of every upstream answer the tool asked for to produce it (the issue,
 //!   the comments, the diff, the build statuses, and the enumerations the renderer looked up,
 //!   such as Redmine's status list), counted once per request the fake actually received.
-//!
-//! Each object gets a fresh server (empty caches) and a fresh fake that answers only the paths
-//! the tools really request; any other request fails the test.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-use crate::common::{Server, dev_env};
 
 /// The target from the benchmarks issue: a result is at most this share of the raw JSON.
 pub const TARGET: f64 = 0.35;
 
-fn fixture(name: &str) -> String {
+pub fn fixture(name: &str) -> String {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/context").join(name);
     std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
@@ -92,58 +83,16 @@ impl Figures {
     }
 }
 
-/// Serve the answers, run the calls, and count.
-pub async fn measure(case: &Case) -> Figures {
-    let upstream = MockServer::start().await;
-    let mut sizes = HashMap::new();
-    for (at, file, content_type) in &case.answers {
-        let answer = match file.strip_prefix("-> ") {
-            Some(location) => {
-                sizes.insert(at.clone(), 0);
-                ResponseTemplate::new(302).insert_header("location", location)
-            }
-            None => {
-                let body = fixture(file);
-                sizes.insert(at.clone(), body.len());
-                ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type)
-            }
-        };
-        Mock::given(method("GET")).and(path(at.as_str())).respond_with(answer).mount(&upstream).await;
-    }
-    let uri = upstream.uri();
-    let mut env: Vec<(&str, &str)> =
-        case.env.iter().map(|(k, v)| (*k, if v == "{uri}" { &uri } else { v.as_str() })).collect();
-    env = dev_env(&env, false);
-    let (mut server, _) = Server::start(&env).await;
-    let mut text = String::new();
-    for (tool, arguments) in &case.calls {
-        text.push_str(&server.ok(tool, arguments.clone()).await);
-        text.push('\n');
-    }
-    let requests = upstream.received_requests().await.unwrap_or_default();
-    let mut raw = 0;
-    for r in &requests {
-        let size = sizes.get(r.url.path()).unwrap_or_else(|| {
-            panic!(
-                "{}: the tool requested {} {}, which the fixtures do not serve",
-                case.name, r.method, r.url
-            )
-        });
-        raw += size;
-    }
-    let verbatim = case.texts.iter().map(String::len).sum();
-    Figures { name: case.name, raw, result: text.trim_end().len(), requests: requests.len(), verbatim, text }
-}
-
 pub fn table(figures: &[Figures]) -> String {
     let mut out = format!(
-        "{:<42} {:>8} {:>8} {:>7} {:>11} {:>10} {:>6}\n",
-        "object", "raw B", "result B", "ratio", "text floor", "structure", "≤35%"
+        "{:<42} {:>5} {:>8} {:>8} {:>7} {:>11} {:>10} {:>6}\n",
+        "object", "GETs", "raw B", "result B", "ratio", "text floor", "structure", "≤35%"
     );
     for f in figures {
         out.push_str(&format!(
-            "{:<42} {:>8} {:>8} {:>6.1}% {:>10.1}% {:>9.1}% {:>6}\n",
+            "{:<42} {:>5} {:>8} {:>8} {:>6.1}% {:>10.1}% {:>9.1}% {:>6}\n",
             f.name,
+            f.requests,
             f.raw,
             f.result,
             f.ratio() * 100.0,
@@ -445,35 +394,4 @@ pub fn cases() -> Vec<Case> {
         bitbucket_pull_request(),
         bitbucket_search(),
     ]
-}
-
-#[tokio::test]
-async fn results_are_a_fraction_of_the_raw_json_and_keep_every_key_field() {
-    let mut figures = Vec::new();
-    for case in cases() {
-        let f = measure(&case).await;
-        let missing: Vec<&String> =
-            case.keys.iter().chain(&case.texts).filter(|k| !f.text.contains(k.as_str())).collect();
-        assert!(
-            missing.is_empty(),
-            "{}: key fields missing from the result: {missing:#?}\n{}",
-            case.name,
-            f.text
-        );
-        assert!(case.keys.len() > 20, "{}: too few key fields checked", case.name);
-        figures.push(f);
-    }
-    eprintln!("\nContext cost (result bytes vs raw upstream bytes)\n{}", table(&figures));
-    for (f, case) in figures.iter().zip(cases()) {
-        assert!(
-            f.ratio() <= case.max_ratio,
-            "{}: result is {:.1}% of the raw JSON ({} of {} bytes), at most {:.0}% expected\n{}",
-            f.name,
-            f.ratio() * 100.0,
-            f.result,
-            f.raw,
-            case.max_ratio * 100.0,
-            f.text
-        );
-    }
 }
