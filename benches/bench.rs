@@ -359,7 +359,11 @@ async fn context_cost(case: &context::Case) -> context::Figures {
         Mock::given(method("GET")).and(path(at.as_str())).respond_with(answer).mount(&upstream).await;
     }
     let uri = upstream.uri();
-    let mut env = vec![("TRACKER_MCP_MODE".to_owned(), "development".to_owned())];
+    // No start-up verification: only the tools' own requests are counted.
+    let mut env = vec![
+        ("TRACKER_MCP_MODE".to_owned(), "development".to_owned()),
+        ("TRACKER_MCP_VERIFY_ON_START".to_owned(), "false".to_owned()),
+    ];
     env.extend(
         case.env.iter().map(|(k, v)| ((*k).to_owned(), if v == "{uri}" { uri.clone() } else { v.clone() })),
     );
