@@ -1,10 +1,11 @@
-//! `cargo bench --bench bench`: start-up, memory, per-call overhead and concurrency of the real
-//! release binary, against local fakes (and the local Redmine when `REDMINE_URL` and
+//! `cargo bench --bench bench`: start-up, memory, per-call overhead, concurrency and context cost
+//! of the real release binary, against local fakes (and the local Redmine when `REDMINE_URL` and
 //! `REDMINE_API_KEY` are set). Prints a table and writes `target/bench/results.json`.
 //! Figures depend on the machine: this is a report, never a pass/fail test.
 
 #![allow(clippy::print_stdout, reason = "a benchmark report is printed")]
 
+use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,11 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The context-cost objects of `tests/it/context_cost` (fixtures, paths, key fields).
+#[path = "../tests/it/context_cost/cases.rs"]
+#[allow(dead_code, reason = "the test uses more of it than the bench")]
+mod context;
 
 struct Client {
     child: Child,
@@ -291,6 +297,29 @@ async fn main() {
         format!("{:.0} ms total, {ratio:.1}x one call ({:.0} ms)", ms(hundred), ms(one)),
     ));
 
+    // 5. Context cost: result bytes vs the raw upstream bytes for the same objects.
+    let mut figures = Vec::new();
+    for case in context::cases() {
+        figures.push(context_cost(&case).await);
+    }
+    let mut cost = Vec::new();
+    for f in &figures {
+        cost.push(json!({"object": f.name, "raw_bytes": f.raw, "result_bytes": f.result, "ratio": f.ratio(),
+                         "verbatim_text_bytes": f.verbatim, "structure_ratio": f.structure_ratio(),
+                         "upstream_requests": f.requests}));
+        table.push((
+            format!("context cost: {}", f.name),
+            format!(
+                "{} of {} bytes = {:.1}% (text floor {:.1}%)",
+                f.result,
+                f.raw,
+                f.ratio() * 100.0,
+                f.floor() * 100.0
+            ),
+        ));
+    }
+    results.insert("context_cost".into(), json!({"target_ratio": context::TARGET, "objects": cost}));
+
     let width = table.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     println!(
         "\ntracker-mcp benchmark ({} cores)\n",
@@ -306,7 +335,61 @@ async fn main() {
         serde_json::to_string_pretty(&Value::Object(results)).expect("json"),
     )
     .expect("write results");
-    println!("\nfigures written to target/bench/results.json");
+    println!("\ncontext cost (result bytes vs raw upstream bytes)\n{}", context::table(&figures));
+    println!("figures written to target/bench/results.json");
+}
+
+/// One context-cost object: serve its fixtures on the tools' paths, make its tool calls, count
+/// the result text and the bodies of the upstream answers the tools asked for.
+async fn context_cost(case: &context::Case) -> context::Figures {
+    let upstream = MockServer::start().await;
+    let mut sizes = HashMap::new();
+    for (at, file, content_type) in &case.answers {
+        let answer = match file.strip_prefix("-> ") {
+            Some(location) => {
+                sizes.insert(at.clone(), 0);
+                ResponseTemplate::new(302).insert_header("location", location)
+            }
+            None => {
+                let body = context::fixture(file);
+                sizes.insert(at.clone(), body.len());
+                ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type)
+            }
+        };
+        Mock::given(method("GET")).and(path(at.as_str())).respond_with(answer).mount(&upstream).await;
+    }
+    let uri = upstream.uri();
+    // No start-up verification: only the tools' own requests are counted.
+    let mut env = vec![
+        ("TRACKER_MCP_MODE".to_owned(), "development".to_owned()),
+        ("TRACKER_MCP_VERIFY_ON_START".to_owned(), "false".to_owned()),
+    ];
+    env.extend(
+        case.env.iter().map(|(k, v)| ((*k).to_owned(), if v == "{uri}" { uri.clone() } else { v.clone() })),
+    );
+    let mut client = Client::spawn(&env);
+    client.initialize().await;
+    let mut text = String::new();
+    for (tool, arguments) in &case.calls {
+        let answer = client.call("tools/call", json!({"name": tool, "arguments": arguments})).await;
+        assert_eq!(answer["result"]["isError"], json!(false), "{tool}: {answer}");
+        for block in answer["result"]["content"].as_array().into_iter().flatten() {
+            text.push_str(block["text"].as_str().unwrap_or_default());
+            text.push('\n');
+        }
+    }
+    client.finish().await;
+    let requests = upstream.received_requests().await.unwrap_or_default();
+    let raw = requests.iter().map(|r| sizes.get(r.url.path()).copied().unwrap_or(0)).sum();
+    let verbatim = case.texts.iter().map(String::len).sum();
+    context::Figures {
+        name: case.name,
+        raw,
+        result: text.trim_end().len(),
+        requests: requests.len(),
+        verbatim,
+        text,
+    }
 }
 
 /// Median tool-call time through the binary minus median direct GET of the same endpoint.

@@ -207,8 +207,16 @@ pub fn parse_diff(diff: &str) -> Vec<FileDiff> {
             files.push(FileDiff { path, ..FileDiff::default() });
         }
         let Some(file) = files.last_mut() else { continue };
-        file.text.push_str(line);
-        file.text.push('\n');
+        // Before the first hunk of a `diff --git` section, the `index` line (blob hashes) and
+        // the `---`/`+++` lines repeat what the `diff --git` header and the mode lines say:
+        // they are parsed but not shown.
+        let redundant = !in_hunk
+            && file.text.starts_with("diff --git ")
+            && (line.starts_with("index ") || line.starts_with("--- ") || line.starts_with("+++ "));
+        if !redundant {
+            file.text.push_str(line);
+            file.text.push('\n');
+        }
         if line.starts_with("@@") {
             in_hunk = true;
         } else if !in_hunk {
@@ -319,9 +327,10 @@ pub fn comments(page: &Page<Comment>, subject: &str) -> String {
     out + &footer(page, page.items.len())
 }
 
+/// One comment: its facts are the label of its fenced text (replies say whose reply they are
+/// and follow their parent; deleted comments are one plain line).
 fn comment(c: &Comment, depth: usize) -> String {
-    let indent = "  ".repeat(depth);
-    let mut head = format!("{indent}#{} by {} {}", c.id, or_dash(&c.author), date(&c.created));
+    let mut head = format!("#{} by {} {}", c.id, or_dash(&c.author), date(&c.created));
     if let Some(path) = &c.path {
         let _ = write!(head, " on {path}");
         if let Some(line) = c.line {
@@ -335,12 +344,11 @@ fn comment(c: &Comment, depth: usize) -> String {
         let _ = write!(head, " [{}]", c.state);
     }
     if c.deleted {
-        return format!("{head} [deleted]");
+        return format!("{}{head} [deleted]", "  ".repeat(depth));
     }
-    format!(
-        "{head}\n{}",
-        untrusted(&format!("comment #{}", c.id), &cut(&c.text, MAX_TEXT, "the rest is on the web page"))
-    )
+    // The author's name is tracker data too: one line, no fence delimiters.
+    let label = one_line(&format!("comment {head}")).replace(crate::render::DATA_CLOSE, "> >>");
+    untrusted(&label, &cut(&c.text, MAX_TEXT, "the rest is on the web page"))
 }
 
 fn short(hash: &str) -> &str {
@@ -589,11 +597,10 @@ mod tests {
             note: None,
         };
         let out = comments(&page, "pr");
-        let order: Vec<_> =
-            out.lines().filter(|l| l.trim_start().starts_with('#')).map(str::trim_end).collect();
-        assert_eq!(order[0], "#1 by a -");
-        assert_eq!(order[1], "  #3 by a - (reply to #1)");
-        assert_eq!(order[2], "#2 by a -");
+        let order: Vec<_> = out.lines().filter(|l| l.starts_with("<<<")).collect();
+        assert_eq!(order[0], "<<<tracker data: comment #1 by a ->>>");
+        assert_eq!(order[1], "<<<tracker data: comment #3 by a - (reply to #1)>>>");
+        assert_eq!(order[2], "<<<tracker data: comment #2 by a ->>>");
     }
 
     #[test]

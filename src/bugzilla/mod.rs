@@ -541,7 +541,7 @@ impl TrackerServer {
         let mut bugs = api.search(&q).await?;
         let has_more = bugs.len() > limit as usize;
         bugs.truncate(limit as usize);
-        let mut out: Vec<String> = bugs.iter().map(render::bug_line).collect();
+        let mut out = render::bug_lines(&bugs);
         if bugs.is_empty() {
             out.push("No bug matches (or none is visible to this account).".to_owned());
         }

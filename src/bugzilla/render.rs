@@ -102,21 +102,38 @@ pub fn bug(b: &Bug) -> String {
     out
 }
 
-/// One line of a search result.
+/// One line of a search result: `id [status] product/component priority severity → assignee
+/// last-changed-date: summary`; the product is left out when the caller names it once for all.
 #[must_use]
-pub fn bug_line(b: &Bug) -> String {
+pub fn bug_line(b: &Bug, with_product: bool) -> String {
+    let product = if with_product { format!("{}/", b.product) } else { String::new() };
     format!(
-        "{} [{}] {}/{} {} {} → {}: {} (changed {})",
+        "{} [{}] {product}{} {} {} → {} {}: {}",
         b.id,
         status(b),
-        b.product,
         b.component,
         b.priority,
         b.severity,
         if b.assigned_to.is_empty() { "nobody" } else { &b.assigned_to },
-        one_line(&b.summary),
-        when(&b.last_change_time).get(..10).unwrap_or_default()
+        when(&b.last_change_time).get(..10).unwrap_or_default(),
+        one_line(&b.summary)
     )
+}
+
+/// Search results: a legend, one line per bug, the product said once when all share it.
+#[must_use]
+pub fn bug_lines(bugs: &[Bug]) -> Vec<String> {
+    let Some(first) = bugs.first() else { return Vec::new() };
+    let one_product = bugs.iter().all(|b| b.product == first.product);
+    let legend = if one_product {
+        format!(
+            "Product {}; id [status] component priority severity → assignee changed: summary",
+            first.product
+        )
+    } else {
+        "id [status] product/component priority severity → assignee changed: summary".to_owned()
+    };
+    std::iter::once(legend).chain(bugs.iter().map(|b| bug_line(b, !one_product))).collect()
 }
 
 /// One comment, its text fenced as tracker data.

@@ -451,30 +451,29 @@ fn reverse_relation(kind: &str) -> &str {
     }
 }
 
+/// One journal: `journal ID by NAME at TIME: changes; ...`, a plain line when it has no note;
+/// with a note, that line is the label of the fenced note.
 fn journal(j: &Value, issue_id: &Value, names: &DetailNames, custom: &HashMap<String, String>) -> String {
     let private = if j["private_notes"] == Value::Bool(true) { " (private note)" } else { "" };
-    let mut out = format!(
-        "- journal {} by {} at {}{private}\n",
-        j["id"],
-        name(j, "user"),
-        when(str_of(j, "created_on"))
-    );
-    if let Some(details) = j["details"].as_array() {
-        for d in details {
-            let _ = writeln!(out, "  {}", detail_line(d, names, custom));
-        }
+    let mut head =
+        format!("journal {} by {} at {}{private}", j["id"], name(j, "user"), when(str_of(j, "created_on")));
+    let changes: Vec<String> =
+        j["details"].as_array().into_iter().flatten().map(|d| detail_line(d, names, custom)).collect();
+    if !changes.is_empty() {
+        let _ = write!(head, ": {}", changes.join("; "));
     }
+    // Names and changed values are tracker data too: one line, no fence delimiters.
+    let head = one_line(&head).replace(crate::render::DATA_CLOSE, "> >>");
     let notes = str_of(j, "notes");
-    if !notes.trim().is_empty() {
-        let text = cut(
-            &crate::render::normalize_newlines(notes),
-            NOTE_MAX,
-            &format!("read it whole with redmine_get_issue id={issue_id} journal_id={}", j["id"]),
-        );
-        out.push_str(&untrusted(&format!("note {}", j["id"]), &text));
-        out.push('\n');
+    if notes.trim().is_empty() {
+        return format!("- {head}\n");
     }
-    out
+    let text = cut(
+        &crate::render::normalize_newlines(notes),
+        NOTE_MAX,
+        &format!("read it whole with redmine_get_issue id={issue_id} journal_id={}", j["id"]),
+    );
+    format!("{}\n", untrusted(&head, &text))
 }
 
 /// One journal in full (`journal_id`), from `offset`.

@@ -508,14 +508,14 @@ async fn datacenter_comments_are_threaded_with_inline_anchors() {
     let mut s = server(&upstream, "datacenter", true, &[]).await;
     let pr = json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5});
     let out = s.ok("bitbucket_list_pull_request_comments", pr.clone()).await;
-    let heads: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with('#')).collect();
+    let heads: Vec<&str> = out.lines().filter(|l| l.starts_with("<<<")).collect();
     assert_eq!(
         heads,
         [
-            "#10 by BOB 2025-01-07 10:00Z",
-            "  #11 by BOB 2025-01-07 10:00Z (reply to #10)",
-            "    #12 by BOB 2025-01-07 10:00Z (reply to #11)",
-            "#20 by BOB 2025-01-07 10:00Z on src/a.rs:42",
+            "<<<tracker data: comment #10 by BOB 2025-01-07 10:00Z>>>",
+            "<<<tracker data: comment #11 by BOB 2025-01-07 10:00Z (reply to #10)>>>",
+            "<<<tracker data: comment #12 by BOB 2025-01-07 10:00Z (reply to #11)>>>",
+            "<<<tracker data: comment #20 by BOB 2025-01-07 10:00Z on src/a.rs:42>>>",
         ],
         "{out}"
     );

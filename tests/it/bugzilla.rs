@@ -320,7 +320,9 @@ async fn bugzilla_search_filters_and_pages() {
             &page1,
             &[
                 "(total unknown); has_more: true; next: cursor=2",
-                "1 [IN_PROGRESS] Alpha/Backend High major → jsmith@example.test: Login page returns 500",
+                "Product Alpha; id [status] component priority severity → assignee changed: summary\n",
+                "\n1 [IN_PROGRESS] Backend High major → jsmith@example.test 20",
+                ": Login page returns 500 when password is empty\n",
             ],
         );
         let page2 = search(&mut s, json!({"product": "Alpha", "limit": 2, "cursor": "2"})).await;

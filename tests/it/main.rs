@@ -8,6 +8,7 @@ mod bitbucket_mock;
 mod bugzilla;
 mod bugzilla_fake;
 mod cli;
+mod context_cost;
 mod examples;
 mod fault_server;
 mod faults;

@@ -202,7 +202,8 @@ async fn get_issue_shows_history_in_readable_form() {
         "journal 2 by John Smith",
         "Status: New -> In Progress",
         "% Done: 0% -> 80%",
-        "<<<tracker data: note 2>>>\nI can reproduce this on staging",
+        "<<<tracker data: journal 2 by John Smith at ",
+        ">>>\nI can reproduce this on staging",
         "<<<tracker data: description>>>\nSteps:\n1. Open /login",
         "History, oldest first:",
     ] {
