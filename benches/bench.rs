@@ -397,22 +397,32 @@ async fn overhead(env: &[(String, String)], direct_url: &str, key: &str) -> Valu
     let runs = 200;
     let mut client = Client::spawn(env);
     client.initialize().await;
-    let mut through = Vec::new();
+    let http = reqwest::Client::new();
+    // Warm both paths (connections, the server's caches), then alternate them so that a
+    // drift in the upstream's speed affects both sides alike.
+    for _ in 0..10 {
+        client.tool("redmine_whoami").await;
+        let _ = http
+            .get(direct_url)
+            .header("X-Redmine-API-Key", key)
+            .send()
+            .await
+            .expect("direct GET")
+            .bytes()
+            .await;
+    }
+    let (mut through, mut direct) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let started = Instant::now();
         client.tool("redmine_whoami").await;
         through.push(ms(started.elapsed()));
-    }
-    client.finish().await;
-    let http = reqwest::Client::new();
-    let mut direct = Vec::new();
-    for _ in 0..runs {
         let started = Instant::now();
         let response =
             http.get(direct_url).header("X-Redmine-API-Key", key).send().await.expect("direct GET");
         let _ = response.bytes().await;
         direct.push(ms(started.elapsed()));
     }
+    client.finish().await;
     let (t, d) = (percentile(&mut through, 0.5), percentile(&mut direct, 0.5));
     json!({"runs": runs, "through_binary_median_ms": t, "direct_median_ms": d, "overhead_median_ms": t - d})
 }

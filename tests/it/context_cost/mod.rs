@@ -3,7 +3,7 @@
 //! same content, and proof that every key field (ids, titles, states, people, dates, comment
 //! text, diff lines) survives the compaction.
 //!
-//! What is counted is said in `cases.rs`.
+//! What is counted is said in `cases.rs`. `CONTEXT_COST_SHOW=1` prints every result.
 //!
 //! Each object gets a fresh server (empty caches) and a fresh fake that answers only the paths
 //! the tools really request; any other request fails the test.
@@ -45,6 +45,9 @@ async fn measure(case: &Case) -> Figures {
     for (tool, arguments) in &case.calls {
         text.push_str(&server.ok(tool, arguments.clone()).await);
         text.push('\n');
+    }
+    if std::env::var_os("CONTEXT_COST_SHOW").is_some() {
+        eprintln!("--- {} ---\n{text}", case.name);
     }
     let requests = upstream.received_requests().await.unwrap_or_default();
     let mut raw = 0;
