@@ -113,3 +113,142 @@ proptest! {
         let _ = response.is_html();
     }
 }
+
+/// Arbitrary JSON whose keys are the trackers' real field names, so that the generated
+/// documents reach deep into the renderers instead of missing every lookup.
+fn upstream_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    const KEYS: &[&str] = &[
+        "id",
+        "name",
+        "issue",
+        "issues",
+        "journals",
+        "details",
+        "notes",
+        "status",
+        "tracker",
+        "project",
+        "user",
+        "author",
+        "assigned_to",
+        "values",
+        "total_count",
+        "offset",
+        "limit",
+        "results",
+        "title",
+        "description",
+        "text",
+        "comments",
+        "bugs",
+        "summary",
+        "creator",
+        "time",
+        "changes",
+        "history",
+        "products",
+        "components",
+        "participants",
+        "role",
+        "approved",
+        "state",
+        "source",
+        "destination",
+        "branch",
+        "content",
+        "raw",
+        "inline",
+        "path",
+        "from",
+        "to",
+        "parent",
+        "created_on",
+        "updated_on",
+        "createdDate",
+        "displayName",
+        "links",
+        "next",
+        "isLastPage",
+        "nextPageStart",
+        "size",
+        "custom_fields",
+        "value",
+        "old_value",
+        "new_value",
+        "property",
+        "is_private",
+        "alias",
+        "cc",
+        "flags",
+        "wiki_page",
+        "version",
+        "pages",
+        "time_entries",
+        "hours",
+        "spent_on",
+        "versions",
+        "attachments",
+        "relations",
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        hostile_string().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(5, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..10)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    // Whole renderers per case: fewer cases by default, `PROPTEST_CASES` still raises them.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128)
+    ))]
+
+    #[test]
+    fn tracker_renderers_never_panic_on_upstream_json(value in upstream_json(), n in 0u32..200) {
+        use crate::redmine::render as rm;
+        let names = rm::DetailNames::new();
+        let view = rm::IssueView { text_offset: n as usize, journal_offset: 0, journal_limit: 25 };
+        let _ = rm::projects(&value, u64::from(n), 20);
+        let _ = rm::project(&value, Some(&value));
+        let _ = rm::issue_list(&value, 0, 20, "all");
+        let _ = rm::issue(&value, &names, &view);
+        let _ = rm::one_journal(&value, u64::from(n), 0, &names);
+        let _ = rm::search(&value, 0, 20);
+        let _ = rm::versions(&value, 0, 20);
+        let _ = rm::time_entries(&value, 0, 20);
+        let _ = rm::wiki_index(&value, "alpha", 0, 20);
+        let _ = rm::wiki_page(&value, "alpha", n as usize);
+        let _ = rm::attachment_meta(&value);
+
+        let _ = crate::bitbucket::cloud::pull_request(&value);
+        let _ = crate::bitbucket::cloud::comment(&value);
+        let _ = crate::bitbucket::cloud::issue(&value);
+        let _ = crate::bitbucket::datacenter::pull_request(&value);
+        let _ = crate::bitbucket::datacenter::comment(&value);
+
+        use crate::bugzilla::{models, render as bz};
+        if let Ok(bugs) = serde_json::from_value::<models::Bugs>(value.clone()) {
+            for bug in &bugs.bugs { let _ = bz::bug(bug); }
+            let _ = bz::bug_lines(&bugs.bugs);
+        }
+        if let Ok(answer) = serde_json::from_value::<models::HistoryAnswer>(value.clone()) {
+            for bug in &answer.bugs { for entry in &bug.history { let _ = bz::history_entry(entry); } }
+        }
+        if let Ok(products) = serde_json::from_value::<models::Products>(value.clone()) {
+            for p in &products.products { let _ = bz::product(p); }
+        }
+        if let Ok(fields) = serde_json::from_value::<models::Fields>(value.clone()) {
+            let _ = bz::fields(&fields.fields, None);
+        }
+    }
+}
