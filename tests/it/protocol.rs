@@ -286,3 +286,37 @@ async fn credentials_are_verified_in_the_background_at_start() {
     assert!(stderr.contains("CREDENTIAL CHECK FAILED") && stderr.contains("bitbucket"), "{stderr}");
     assert!(!stderr.contains("bad-token-1234"));
 }
+
+#[tokio::test]
+async fn instructions_name_the_identity_once_it_is_verified() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let upstream = MockServer::start().await;
+    Mock::given(path("/users/current.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {
+            "id": 5, "login": "jsmith", "firstname": "John", "lastname": "Smith"}})))
+        .mount(&upstream)
+        .await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_VERIFY_ON_START", "true"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", "identity-key-1234"),
+    ];
+    // A client that connects after the check finished (e.g. a second session reading the
+    // server's info) is told who the server acts as; before that, where to ask.
+    let mut server = Server::spawn(&env);
+    for _ in 0..100 {
+        if !upstream.received_requests().await.unwrap_or_default().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let init = server.initialize().await;
+    let instructions = init["instructions"].as_str().expect("instructions");
+    assert!(instructions.contains("redmine: Acting as John Smith"), "{instructions}");
+    assert!(instructions.contains("*_whoami"), "{instructions}");
+    server.finish().await;
+}
