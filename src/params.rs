@@ -31,6 +31,17 @@ pub const MAX_OFFSET: u64 = 1_000_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(String);
 
+/// The paging arguments of every list tool, flattened into its parameters so that all lists
+/// take the same `limit` and `cursor` (and `offset`, an alias some trackers' users know).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct Page {
+    /// 1-100, default 20.
+    pub limit: Option<i64>,
+    /// `next` of the prior page.
+    #[serde(alias = "offset")]
+    pub cursor: Option<Cursor>,
+}
+
 impl Cursor {
     #[must_use]
     pub fn as_str(&self) -> &str {

@@ -17,7 +17,7 @@ use api::{NewComment, NewPullRequest, PageArgs, PrFilter, Repo};
 
 use crate::config::Flavor;
 use crate::error::{Error, Result};
-use crate::params::{self, Cursor};
+use crate::params::{self, Cursor, Page};
 use crate::server::TrackerServer;
 
 /// Tools that exist only on Bitbucket Cloud (Data Center has no issue tracker and no code
@@ -111,10 +111,8 @@ fn one_of<'a>(arg: &str, value: Option<&'a str>, allowed: &[&'a str]) -> Result<
 pub struct ListProjectsParams {
     /// Cloud workspace (required on Cloud).
     pub workspace: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -123,10 +121,8 @@ pub struct ListRepositoriesParams {
     pub workspace: String,
     /// Name contains this.
     pub name: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -151,10 +147,8 @@ pub struct ListPullRequestsParams {
     pub reviewer: Option<String>,
     /// Target branch name.
     pub target_branch: Option<String>,
-    /// 1-100, default 20 (Cloud: at most 50).
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -187,10 +181,8 @@ pub struct PullRequestPageParams {
     pub repo: String,
     /// Pull request id.
     pub pull_request_id: i64,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -201,10 +193,8 @@ pub struct ListBranchesParams {
     pub repo: String,
     /// Name contains this.
     pub filter: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -217,10 +207,8 @@ pub struct ListCommitsParams {
     pub branch: Option<String>,
     /// File or directory.
     pub path: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -256,10 +244,8 @@ pub struct SearchCodeParams {
     pub query: String,
     /// Only this repository (slug).
     pub repo: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -272,10 +258,8 @@ pub struct ListIssuesParams {
     pub state: Option<String>,
     /// Title contains this.
     pub query: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -443,7 +427,7 @@ impl TrackerServer {
     async fn bitbucket_list_projects(&self, Parameters(p): Parameters<ListProjectsParams>) -> Result<String> {
         let workspace =
             p.workspace.as_deref().map(|w| params::segment("workspace", w, MAX_NAME, false)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_projects(workspace, &args).await?;
         Ok(render::projects(&page))
     }
@@ -465,7 +449,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
         let name = p.name.as_deref().map(|n| params::text("name", n, MAX_NAME)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_repositories(workspace, name, &args).await?;
         Ok(render::repositories(&page))
     }
@@ -487,7 +471,7 @@ impl TrackerServer {
     }
 
     /// List a repository's pull requests (id, state, title, author, branches, approvals),
-    /// filtered by state, author, reviewer, target branch.
+    /// filtered by state, author, reviewer, target branch. Cloud pages hold at most 50.
     #[tool(
         name = "bitbucket_list_pull_requests",
         annotations(
@@ -518,7 +502,7 @@ impl TrackerServer {
                 .map(|b| branch("target_branch", b).map(str::to_owned))
                 .transpose()?,
         };
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_requests(repo, &filter, &args).await?;
         Ok(render::pull_requests(&page))
     }
@@ -584,7 +568,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_request_comments(repo, id, &args).await?;
         Ok(render::comments(&page, &format!("pull request #{id}")))
     }
@@ -606,7 +590,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_request_commits(repo, id, &args).await?;
         Ok(render::commits(&page, &format!("pull request #{id}")))
     }
@@ -629,7 +613,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.pull_request_activity(repo, id, &args).await?;
         Ok(render::activity(&page))
     }
@@ -648,7 +632,7 @@ impl TrackerServer {
     async fn bitbucket_list_branches(&self, Parameters(p): Parameters<ListBranchesParams>) -> Result<String> {
         let repo = repo(&p.workspace, &p.repo)?;
         let filter = p.filter.as_deref().map(|f| params::text("filter", f, MAX_BRANCH)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_branches(repo, filter, &args).await?;
         Ok(render::branches(&page))
     }
@@ -669,7 +653,7 @@ impl TrackerServer {
         let repo = repo(&p.workspace, &p.repo)?;
         let git_ref = p.branch.as_deref().map(|b| branch("branch", b)).transpose()?;
         let path = p.path.as_deref().map(file_path).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_commits(repo, git_ref, path, &args).await?;
         let subject = format!("{}/{}", repo.workspace, repo.slug);
         Ok(render::commits(&page, &subject))
@@ -734,7 +718,7 @@ impl TrackerServer {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
         let query = params::text("query", &p.query, 500)?;
         let repo = p.repo.as_deref().map(|r| params::segment("repo", r, MAX_NAME, false)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.search_code(workspace, query, repo, &args).await?;
         Ok(render::search(&page))
     }
@@ -759,7 +743,7 @@ impl TrackerServer {
             &["new", "open", "resolved", "on hold", "invalid", "duplicate", "wontfix", "closed"],
         )?;
         let query = p.query.as_deref().map(|q| params::text("query", q, 200)).transpose()?;
-        let args = page_args(p.limit, p.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_issues(repo, state, query, &args).await?;
         Ok(render::issues(&page))
     }

@@ -18,7 +18,7 @@ pub use api::BugzillaApi;
 use api::Write;
 
 use crate::error::{Error, Result};
-use crate::params::{self, Cursor};
+use crate::params::{self, Page};
 use crate::render::{footer_with, offset_footer, untrusted};
 use crate::server::TrackerServer;
 
@@ -194,11 +194,8 @@ pub struct SearchParams {
     pub quicksearch: Option<String>,
     /// id (default), newest, changed or priority.
     pub order: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -207,22 +204,16 @@ pub struct BugListParams {
     pub bug: BugRef,
     /// Only newer than, e.g. 2025-01-07T10:00:00Z.
     pub new_since: Option<String>,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct BugPageParams {
     /// Bug id or alias.
     pub bug: BugRef,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -235,11 +226,8 @@ pub struct GetAttachmentParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PageParams {
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -258,11 +246,8 @@ pub struct FieldValuesParams {
 pub struct SearchUsersParams {
     /// Part of a login or real name.
     pub query: String,
-    /// 1-100, default 20.
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -470,8 +455,8 @@ impl TrackerServer {
         )
     )]
     async fn bugzilla_search_bugs(&self, Parameters(p): Parameters<SearchParams>) -> Result<String> {
-        let limit = params::limit(p.limit)?;
-        let offset = params::cursor(p.cursor.as_ref())?;
+        let limit = params::limit(p.page.limit)?;
+        let offset = params::cursor(p.page.cursor.as_ref())?;
         let api = self.bugzilla()?;
         let mut q: Vec<(&str, String)> = Vec::new();
         for (arg, key, value) in [
@@ -564,8 +549,8 @@ impl TrackerServer {
     )]
     async fn bugzilla_get_comments(&self, Parameters(p): Parameters<BugListParams>) -> Result<String> {
         let id = p.bug.check("bug")?;
-        let limit = params::limit(p.limit)?;
-        let offset = params::cursor(p.cursor.as_ref())?;
+        let limit = params::limit(p.page.limit)?;
+        let offset = params::cursor(p.page.cursor.as_ref())?;
         let since = date("new_since", p.new_since.as_deref())?;
         let api = self.bugzilla()?;
         let comments = api.comments(&id, since).await?;
@@ -586,8 +571,8 @@ impl TrackerServer {
     )]
     async fn bugzilla_get_history(&self, Parameters(p): Parameters<BugListParams>) -> Result<String> {
         let id = p.bug.check("bug")?;
-        let limit = params::limit(p.limit)?;
-        let offset = params::cursor(p.cursor.as_ref())?;
+        let limit = params::limit(p.page.limit)?;
+        let offset = params::cursor(p.page.cursor.as_ref())?;
         let since = date("new_since", p.new_since.as_deref())?;
         let (bug_id, history) = self.bugzilla()?.history(&id, since).await?;
         let page: Vec<String> =
@@ -616,8 +601,8 @@ impl TrackerServer {
     )]
     async fn bugzilla_list_attachments(&self, Parameters(p): Parameters<BugPageParams>) -> Result<String> {
         let id = p.bug.check("bug")?;
-        let limit = params::limit(p.limit)?;
-        let offset = params::cursor(p.cursor.as_ref())?;
+        let limit = params::limit(p.page.limit)?;
+        let offset = params::cursor(p.page.cursor.as_ref())?;
         let attachments = self.bugzilla()?.attachments(&id).await?;
         let mut out: Vec<String> = attachments
             .iter()
@@ -700,8 +685,8 @@ impl TrackerServer {
         )
     )]
     async fn bugzilla_list_products(&self, Parameters(p): Parameters<PageParams>) -> Result<String> {
-        let limit = params::limit(p.limit)?;
-        let offset = params::cursor(p.cursor.as_ref())?;
+        let limit = params::limit(p.page.limit)?;
+        let offset = params::cursor(p.page.cursor.as_ref())?;
         let products = self.bugzilla()?.products().await?;
         let mut out: Vec<String> =
             products.iter().skip(offset as usize).take(limit as usize).map(render::product_line).collect();
@@ -770,8 +755,8 @@ impl TrackerServer {
     )]
     async fn bugzilla_search_users(&self, Parameters(p): Parameters<SearchUsersParams>) -> Result<String> {
         let query = name("query", Some(&p.query))?.unwrap_or_default();
-        let limit = params::limit(p.limit)?;
-        let offset = params::cursor(p.cursor.as_ref())?;
+        let limit = params::limit(p.page.limit)?;
+        let offset = params::cursor(p.page.cursor.as_ref())?;
         if offset > USER_PAGES_MAX {
             return Err(Error::invalid(
                 "cursor",

@@ -16,7 +16,7 @@ use serde_json::Value;
 pub use api::RedmineApi;
 
 use crate::error::Result;
-use crate::params::Cursor;
+use crate::params::Page;
 use crate::server::TrackerServer;
 
 /// A name or a numeric id, as the model gives it: `"Bug"`, `"2"` or `2`.
@@ -54,11 +54,8 @@ impl NameOrId {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PageParams {
-    /// 1-100 (default 20).
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -71,11 +68,8 @@ pub struct ProjectParams {
 pub struct ProjectPageParams {
     /// Project identifier or id.
     pub project: NameOrId,
-    /// 1-100 (default 20).
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -104,11 +98,8 @@ pub struct SearchIssuesParams {
     pub updated: Option<String>,
     /// e.g. `updated_on:desc,id` (default `id:desc`).
     pub sort: Option<String>,
-    /// 1-100 (default 20).
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -137,11 +128,8 @@ pub struct SearchParams {
     /// Open issues only.
     #[serde(default)]
     pub open_issues: bool,
-    /// 1-100 (default 20).
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -156,11 +144,8 @@ pub struct TimeEntriesParams {
     pub from: Option<String>,
     /// To YYYY-MM-DD.
     pub to: Option<String>,
-    /// 1-100 (default 20).
-    pub limit: Option<i64>,
-    /// `next` of the prior page.
-    #[serde(alias = "offset")]
-    pub cursor: Option<Cursor>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -91,8 +91,8 @@ fn dry_run(api: &RedmineApi, request: &Request, body: &Value) -> Result<String> 
 // Projects
 
 pub async fn list_projects(api: &RedmineApi, p: PageParams) -> Result<String> {
-    let limit = params::limit(p.limit)?;
-    let offset = params::cursor(p.cursor.as_ref())?;
+    let limit = params::limit(p.page.limit)?;
+    let offset = params::cursor(p.page.cursor.as_ref())?;
     let value = api
         .get(
             Request::get(["projects.json"]).query("limit", limit).query("offset", offset),
@@ -189,8 +189,8 @@ fn date_range(arg: &str, value: &str) -> Result<String> {
 }
 
 pub async fn search_issues(api: &RedmineApi, p: SearchIssuesParams) -> Result<String> {
-    let limit = params::limit(p.limit)?;
-    let offset = params::cursor(p.cursor.as_ref())?;
+    let limit = params::limit(p.page.limit)?;
+    let offset = params::cursor(p.page.cursor.as_ref())?;
     let project = opt_project(p.project.as_ref())?;
     let mut request = Request::get(["issues.json"]).query("limit", limit).query("offset", offset);
     let mut scope = Vec::new();
@@ -398,8 +398,8 @@ const SEARCH_TYPES: &[&str] =
 
 pub async fn search(api: &RedmineApi, p: SearchParams) -> Result<String> {
     let query = params::text("query", &p.query, 255)?;
-    let limit = params::limit(p.limit)?;
-    let offset = params::cursor(p.cursor.as_ref())?;
+    let limit = params::limit(p.page.limit)?;
+    let offset = params::cursor(p.page.cursor.as_ref())?;
     let project = opt_project(p.project.as_ref())?;
     let mut request = match &project {
         Some(project) => Request::get(["projects", project, "search.json"]),
@@ -431,8 +431,8 @@ pub async fn search(api: &RedmineApi, p: SearchParams) -> Result<String> {
 }
 
 pub async fn list_enumerations(api: &RedmineApi, p: PageParams) -> Result<String> {
-    let limit = params::limit(p.limit)? as usize;
-    let offset = page_start(p.cursor.as_ref())?;
+    let limit = params::limit(p.page.limit)? as usize;
+    let offset = page_start(p.page.cursor.as_ref())?;
     let mut out = String::new();
     let line = |list: &[Named], mark: &dyn Fn(&Named) -> &'static str| -> String {
         list.iter().map(|e| format!("{} {}{}", e.id, e.name, mark(e))).collect::<Vec<_>>().join(", ")
@@ -503,8 +503,8 @@ pub async fn list_enumerations(api: &RedmineApi, p: PageParams) -> Result<String
 
 pub async fn list_versions(api: &RedmineApi, p: ProjectPageParams) -> Result<String> {
     let project = project_arg(&p.project)?;
-    let limit = params::limit(p.limit)? as usize;
-    let offset = page_start(p.cursor.as_ref())?;
+    let limit = params::limit(p.page.limit)? as usize;
+    let offset = page_start(p.page.cursor.as_ref())?;
     let value = api
         .get(Request::get(["projects", &project, "versions.json"]), &format!("project `{project}`"))
         .await?;
@@ -512,8 +512,8 @@ pub async fn list_versions(api: &RedmineApi, p: ProjectPageParams) -> Result<Str
 }
 
 pub async fn list_time_entries(api: &RedmineApi, p: TimeEntriesParams) -> Result<String> {
-    let limit = params::limit(p.limit)?;
-    let offset = params::cursor(p.cursor.as_ref())?;
+    let limit = params::limit(p.page.limit)?;
+    let offset = params::cursor(p.page.cursor.as_ref())?;
     let project = opt_project(p.project.as_ref())?;
     let mut request = Request::get(["time_entries.json"]).query("limit", limit).query("offset", offset);
     if let Some(project) = &project {
@@ -561,8 +561,8 @@ pub async fn get_wiki_page(api: &RedmineApi, p: WikiPageParams) -> Result<String
 
 pub async fn list_wiki_pages(api: &RedmineApi, p: ProjectPageParams) -> Result<String> {
     let project = project_arg(&p.project)?;
-    let limit = params::limit(p.limit)? as usize;
-    let offset = page_start(p.cursor.as_ref())?;
+    let limit = params::limit(p.page.limit)? as usize;
+    let offset = page_start(p.page.cursor.as_ref())?;
     let value = api
         .get(
             Request::get(["projects", &project, "wiki", "index.json"]),
