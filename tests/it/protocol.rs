@@ -320,3 +320,41 @@ async fn instructions_name_the_identity_once_it_is_verified() {
     assert!(instructions.contains("*_whoami"), "{instructions}");
     server.finish().await;
 }
+
+#[tokio::test]
+async fn the_2026_lifecycle_without_initialize_is_served() {
+    let mut server = Server::spawn(ALL_TRACKERS);
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}});
+    let discover = server.request("server/discover", json!({"_meta": meta})).await;
+    let result = &discover["result"];
+    assert!(
+        result["supportedVersions"].as_array().is_some_and(|v| v.contains(&json!("2026-07-28"))),
+        "{discover}"
+    );
+    assert!(result["instructions"].as_str().is_some_and(|i| i.contains("Redmine at")), "{discover}");
+    if let Some(info) = result.get("serverInfo") {
+        assert_eq!(info["name"], "tracker-mcp");
+    }
+    let list = server.request("tools/list", json!({"_meta": meta})).await;
+    assert!(list["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()), "{list}");
+    let call = server
+        .request("tools/call", json!({"_meta": meta, "name": "redmine_get_issue", "arguments": {"id": -3}}))
+        .await;
+    assert_eq!(call["result"]["isError"], true, "{call}");
+    server.finish().await;
+}
+
+#[tokio::test]
+async fn initialize_at_2025_11_25_is_answered_in_kind() {
+    let mut server = Server::spawn(ALL_TRACKERS);
+    let answer = server
+        .request(
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+        )
+        .await;
+    assert_eq!(answer["result"]["protocolVersion"], "2025-11-25", "{answer}");
+    assert_eq!(answer["result"]["serverInfo"]["name"], "tracker-mcp");
+    server.finish().await;
+}
