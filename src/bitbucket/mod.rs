@@ -107,6 +107,21 @@ fn one_of<'a>(arg: &str, value: Option<&'a str>, allowed: &[&'a str]) -> Result<
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
+/// The repository a tool acts on, flattened into its parameters.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RepoArgs {
+    /// Cloud workspace, or Data Center project key.
+    pub workspace: String,
+    /// Repository slug.
+    pub repo: String,
+}
+
+impl RepoArgs {
+    fn checked(&self) -> Result<Repo<'_>> {
+        repo(&self.workspace, &self.repo)
+    }
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListProjectsParams {
     /// Cloud workspace (required on Cloud).
@@ -127,18 +142,14 @@ pub struct ListRepositoriesParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RepoParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListPullRequestsParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// open (default), merged, declined or all.
     pub state: Option<String>,
     /// Cloud nickname or {uuid}; Data Center user name.
@@ -153,20 +164,16 @@ pub struct ListPullRequestsParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PullRequestParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Pull request id.
     pub pull_request_id: i64,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct DiffParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Pull request id.
     pub pull_request_id: i64,
     /// One file's diff (a path from the file list).
@@ -175,10 +182,8 @@ pub struct DiffParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PullRequestPageParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Pull request id.
     pub pull_request_id: i64,
     #[serde(flatten)]
@@ -187,10 +192,8 @@ pub struct PullRequestPageParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListBranchesParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Name contains this.
     pub filter: Option<String>,
     #[serde(flatten)]
@@ -199,10 +202,8 @@ pub struct ListBranchesParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListCommitsParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Branch, tag or commit.
     pub branch: Option<String>,
     /// File or directory.
@@ -213,20 +214,16 @@ pub struct ListCommitsParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetCommitParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Commit hash (full or abbreviated).
     pub commit: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetFileParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// File path in the repository, e.g. src/main.rs.
     pub path: String,
     /// Branch, tag or commit.
@@ -250,10 +247,8 @@ pub struct SearchCodeParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListIssuesParams {
-    /// Cloud workspace.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// new, open, resolved, on hold, invalid, duplicate, wontfix or closed.
     pub state: Option<String>,
     /// Title contains this.
@@ -264,10 +259,8 @@ pub struct ListIssuesParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetIssueParams {
-    /// Cloud workspace.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Issue id.
     pub issue_id: i64,
     /// Comments to show, 0-100, default 20.
@@ -278,10 +271,8 @@ pub struct GetIssueParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreatePullRequestParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Title.
     pub title: String,
     /// Branch with the changes.
@@ -306,10 +297,8 @@ pub struct CreatePullRequestParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AddPrCommentParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Pull request id.
     pub pull_request_id: i64,
     /// Comment text (Markdown).
@@ -327,10 +316,8 @@ pub struct AddPrCommentParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PrWriteParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Pull request id.
     pub pull_request_id: i64,
     /// Only show what would be sent.
@@ -340,10 +327,8 @@ pub struct PrWriteParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct MergeParams {
-    /// Cloud workspace, or Data Center project key.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Pull request id.
     pub pull_request_id: i64,
     /// Cloud: merge_commit, squash, fast_forward...; Data Center: no-ff, squash, ff-only...
@@ -359,10 +344,8 @@ pub struct MergeParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateIssueParams {
-    /// Cloud workspace.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Title.
     pub title: String,
     /// Description (Markdown).
@@ -378,10 +361,8 @@ pub struct CreateIssueParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AddIssueCommentParams {
-    /// Cloud workspace.
-    pub workspace: String,
-    /// Repository slug.
-    pub repo: String,
+    #[serde(flatten)]
+    pub at: RepoArgs,
     /// Issue id.
     pub issue_id: i64,
     /// Comment text (Markdown).
@@ -466,7 +447,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_get_repository(&self, Parameters(p): Parameters<RepoParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         Ok(render::repository(&self.bitbucket()?.get_repository(repo).await?))
     }
 
@@ -486,7 +467,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<ListPullRequestsParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let state =
             one_of("state", p.state.as_deref(), &["open", "merged", "declined", "all"])?.unwrap_or("open");
         let who = |arg: &str, v: &Option<String>| {
@@ -524,7 +505,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<PullRequestParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         Ok(render::pull_request(&self.bitbucket()?.get_pull_request(repo, id).await?))
     }
@@ -543,7 +524,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_get_pull_request_diff(&self, Parameters(p): Parameters<DiffParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let path = p.path.as_deref().map(file_path).transpose()?;
         let text = self.bitbucket()?.pull_request_diff(repo, id).await?;
@@ -566,7 +547,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<PullRequestPageParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_request_comments(repo, id, &args).await?;
@@ -588,7 +569,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<PullRequestPageParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_pull_request_commits(repo, id, &args).await?;
@@ -611,7 +592,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<PullRequestPageParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.pull_request_activity(repo, id, &args).await?;
@@ -630,7 +611,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_list_branches(&self, Parameters(p): Parameters<ListBranchesParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let filter = p.filter.as_deref().map(|f| params::text("filter", f, MAX_BRANCH)).transpose()?;
         let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
         let page = self.bitbucket()?.list_branches(repo, filter, &args).await?;
@@ -650,7 +631,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_list_commits(&self, Parameters(p): Parameters<ListCommitsParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let git_ref = p.branch.as_deref().map(|b| branch("branch", b)).transpose()?;
         let path = p.path.as_deref().map(file_path).transpose()?;
         let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
@@ -672,7 +653,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_get_commit(&self, Parameters(p): Parameters<GetCommitParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let hash = params::segment("commit", &p.commit, 64, false)?;
         let (commit, changes) = self.bitbucket()?.get_commit(repo, hash).await?;
         Ok(render::commit(&commit, &changes))
@@ -692,7 +673,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_get_file(&self, Parameters(p): Parameters<GetFileParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let path = file_path(&p.path)?;
         let git_ref = p.git_ref.as_deref().map(|r| branch("ref", r)).transpose()?;
         let start = match p.start_line {
@@ -736,7 +717,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_list_issues(&self, Parameters(p): Parameters<ListIssuesParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let state = one_of(
             "state",
             p.state.as_deref(),
@@ -761,7 +742,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_get_issue(&self, Parameters(p): Parameters<GetIssueParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = params::positive_id("issue_id", p.issue_id)?;
         let comments = match p.comments {
             None => 20,
@@ -791,7 +772,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<CreatePullRequestParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         if p.reviewers.len() > 50 {
             return Err(Error::invalid("reviewers", "at most 50"));
         }
@@ -834,7 +815,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<AddPrCommentParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let text = params::text("text", &p.text, MAX_TEXT)?;
         let path = p.path.as_deref().map(file_path).transpose()?;
@@ -869,7 +850,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<PrWriteParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
         let write = api.approve_pull_request(repo, id);
@@ -892,7 +873,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_request_changes(&self, Parameters(p): Parameters<PrWriteParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
         let write = api.request_changes(repo, id, None);
@@ -915,7 +896,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_merge_pull_request(&self, Parameters(p): Parameters<MergeParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let strategy =
             p.strategy.as_deref().map(|s| params::segment("strategy", s, 40, false)).transpose()?;
@@ -949,7 +930,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<PrWriteParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
         let write = api.decline_pull_request(repo, id, None).await?;
@@ -972,7 +953,7 @@ impl TrackerServer {
         )
     )]
     async fn bitbucket_create_issue(&self, Parameters(p): Parameters<CreateIssueParams>) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let title = params::text("title", &p.title, 255)?;
         let content = opt_text("content", p.content.as_deref())?;
         let kind = one_of("kind", p.kind.as_deref(), &["bug", "enhancement", "proposal", "task"])?;
@@ -1003,7 +984,7 @@ impl TrackerServer {
         &self,
         Parameters(p): Parameters<AddIssueCommentParams>,
     ) -> Result<String> {
-        let repo = repo(&p.workspace, &p.repo)?;
+        let repo = p.at.checked()?;
         let id = params::positive_id("issue_id", p.issue_id)?;
         let text = params::text("text", &p.text, MAX_TEXT)?;
         let api = self.bitbucket()?;
