@@ -157,6 +157,32 @@ async fn gets_are_retried_on_503_and_writes_are_not() {
     server.ok("redmine_whoami", json!({})).await;
     server.finish().await;
     assert_eq!(tracker.received_requests().await.unwrap_or_default().len(), 2);
+
+    // A write that meets the same 503 is sent once and reported, never repeated blindly.
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/2.0/repositories/acme/web/pullrequests/7/approve"))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "0"))
+        .mount(&upstream)
+        .await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_ENABLE_WRITES", "true"),
+        ("BITBUCKET_URL", &uri[..]),
+        ("BITBUCKET_FLAVOR", "cloud"),
+        ("BITBUCKET_TOKEN", BB_TOKEN),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    let text = server
+        .err(
+            "bitbucket_approve_pull_request",
+            json!({"workspace": "acme", "repo": "web", "pull_request_id": 7}),
+        )
+        .await;
+    assert!(text.contains("503"), "{text}");
+    server.finish().await;
+    assert_eq!(upstream.received_requests().await.unwrap_or_default().len(), 1, "a write was retried");
 }
 
 #[tokio::test]
