@@ -346,9 +346,7 @@ fn comment(c: &Comment, depth: usize) -> String {
     if c.deleted {
         return format!("{}{head} [deleted]", "  ".repeat(depth));
     }
-    // The author's name is tracker data too: one line, no fence delimiters.
-    let label = one_line(&format!("comment {head}")).replace(crate::render::DATA_CLOSE, "> >>");
-    untrusted(&label, &cut(&c.text, MAX_TEXT, "the rest is on the web page"))
+    untrusted(&format!("comment {head}"), &cut(&c.text, MAX_TEXT, "the rest is on the web page"))
 }
 
 fn short(hash: &str) -> &str {

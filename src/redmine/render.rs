@@ -463,7 +463,7 @@ fn journal(j: &Value, issue_id: &Value, names: &DetailNames, custom: &HashMap<St
         let _ = write!(head, ": {}", changes.join("; "));
     }
     // Names and changed values are tracker data too: one line, no fence delimiters.
-    let head = one_line(&head).replace(crate::render::DATA_CLOSE, "> >>");
+    let head = crate::render::label_line(&head);
     let notes = str_of(j, "notes");
     if notes.trim().is_empty() {
         return format!("- {head}\n");
