@@ -164,9 +164,7 @@ impl Request {
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
-    pub content_type: Option<String>,
     pub body: Vec<u8>,
-    pub location: Option<String>,
     /// The `Retry-After` hint of a 429/503, if any.
     pub retry_after: Option<Duration>,
     /// Response headers (never the request's, so never the credential).
@@ -174,6 +172,17 @@ pub struct Response {
 }
 
 impl Response {
+    /// A response header as text, if present and readable.
+    #[must_use]
+    pub fn header(&self, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[must_use]
+    pub fn content_type(&self) -> Option<&str> {
+        self.header(CONTENT_TYPE)
+    }
+
     #[must_use]
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
@@ -247,7 +256,7 @@ impl Response {
     /// Whether the body looks like an HTML page (an error page from a proxy or the server).
     #[must_use]
     pub fn is_html(&self) -> bool {
-        self.content_type.as_deref().is_some_and(|c| c.contains("html"))
+        self.content_type().is_some_and(|c| c.contains("html"))
             || self.body.iter().take(64).skip_while(|b| b.is_ascii_whitespace()).take(1).any(|&b| b == b'<')
     }
 }
@@ -420,7 +429,7 @@ impl HttpClient {
         if !(300..400).contains(&response.status) || response.status == 304 {
             return Ok(response);
         }
-        let target = response.location.as_deref().and_then(|l| self.base.join(l).ok());
+        let target = response.header(reqwest::header::LOCATION).and_then(|l| self.base.join(l).ok());
         let message = match target {
             Some(url) if url.origin() == self.base.origin() => format!(
                 "it kept redirecting (HTTP {}, more than {MAX_REDIRECTS} times within its own \
@@ -458,13 +467,11 @@ impl HttpClient {
         let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status().as_u16();
         crate::policy::note_upstream_status(status);
-        let header = |name| {
-            response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_owned)
-        };
-        let content_type = header(CONTENT_TYPE);
-        let location = header(reqwest::header::LOCATION);
-        let retry_after = header(RETRY_AFTER);
         let headers = response.headers().clone();
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let cap = self.settings.max_response_bytes;
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(self.too_large());
@@ -477,8 +484,7 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        let retry_after = retry_after.and_then(|v| parse_retry_after(&v, SystemTime::now()));
-        Ok(Response { status, content_type, body, location, retry_after, headers })
+        Ok(Response { status, body, retry_after, headers })
     }
 
     fn too_large(&self) -> Error {
@@ -547,11 +553,9 @@ fn build_client(settings: &HttpSettings) -> Result<reqwest::Client> {
             attempt.follow()
         }
     });
-    let mut headers = HeaderMap::new();
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    // `Accept` is set per request (`Request::accept`), so there are no default headers.
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
-        .default_headers(headers)
         .timeout(settings.timeout)
         .connect_timeout(settings.connect_timeout)
         .redirect(policy)

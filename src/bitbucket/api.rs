@@ -799,7 +799,7 @@ impl BitbucketApi {
 }
 
 fn classify_file(response: &Response) -> Result<FileContent> {
-    let is_json = response.content_type.as_deref().is_some_and(|c| c.contains("json"));
+    let is_json = response.content_type().is_some_and(|c| c.contains("json"));
     if is_json
         && let Ok(listing) = serde_json::from_slice::<Value>(&response.body)
         && let Some(values) = listing["values"].as_array()

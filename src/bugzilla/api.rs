@@ -810,10 +810,8 @@ mod tests {
     fn answer(status: u16, code: Value, message: &str) -> Response {
         Response {
             status,
-            content_type: Some("application/json".into()),
             body: serde_json::to_vec(&serde_json::json!({"error": true, "code": code, "message": message}))
                 .expect("json"),
-            location: None,
             retry_after: None,
             headers: reqwest::header::HeaderMap::new(),
         }
