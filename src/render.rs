@@ -60,11 +60,14 @@ pub fn one_line(text: &str) -> String {
 #[must_use]
 pub fn when(timestamp: &str) -> String {
     let t = timestamp.trim();
-    if t.len() >= 16 && t.as_bytes().get(10) == Some(&b'T') {
-        let zone = if t.ends_with('Z') { "Z" } else { "" };
-        format!("{} {}{zone}", &t[..10], &t[11..16])
-    } else {
-        t.to_owned()
+    // `get` rather than indexing: an upstream string with a multibyte character there must
+    // pass through, not panic.
+    match (t.get(..10), t.get(10..11), t.get(11..16)) {
+        (Some(date), Some("T"), Some(time)) => {
+            let zone = if t.ends_with('Z') { "Z" } else { "" };
+            format!("{date} {time}{zone}")
+        }
+        _ => t.to_owned(),
     }
 }
 
@@ -134,6 +137,7 @@ mod tests {
     fn dates_and_footers() {
         assert_eq!(when("2025-01-07T10:00:00Z"), "2025-01-07 10:00Z");
         assert_eq!(when("2025-01-07"), "2025-01-07");
+        assert_eq!(when("2025-01-07T10:0é:00Z"), "2025-01-07T10:0é:00Z");
         assert_eq!(
             page_footer(0, 20, Some(45), Some("20")),
             "Showing 1–20 of 45; has_more: true; next: cursor=20"

@@ -55,13 +55,20 @@ impl TrackerServer {
         let mut tool_router = Self::full_router(config);
         let policy = ToolPolicy::from_config(config);
         policy.check_toolsets()?;
-        policy.check_allow_list(&tool_router.list_all())?;
-        for tool in tool_router.list_all() {
-            if !policy.permits(&tool) {
+        let all = tool_router.list_all();
+        policy.check_allow_list(&all)?;
+        for tool in &all {
+            if !policy.permits(tool) {
                 tool_router.remove_route(&tool.name);
             }
         }
-        if config.has_trackers() && tool_router.list_all().is_empty() {
+        // Only the tools that are served pay for schema compaction.
+        for route in tool_router.map.values_mut() {
+            let mut schema = route.attr.input_schema.as_ref().clone();
+            crate::schema::compact(&mut schema);
+            route.attr.input_schema = Arc::new(schema);
+        }
+        if config.has_trackers() && tool_router.map.is_empty() {
             return Err(Error::Config(
                 "the allow/deny lists (TRACKER_MCP_TOOLS, TRACKER_MCP_DENY_TOOLS) leave no tool; \
                  loosen them"
@@ -84,7 +91,7 @@ impl TrackerServer {
         })
     }
 
-    /// Every tool of the configured trackers, before policy, with compact input schemas.
+    /// Every tool of the configured trackers, before policy.
     fn full_router(config: &Config) -> ToolRouter<Self> {
         let mut router = ToolRouter::new();
         if config.bugzilla.is_some() {
@@ -95,11 +102,6 @@ impl TrackerServer {
         }
         if let Some(bitbucket) = &config.bitbucket {
             router += Self::bitbucket_router(bitbucket.flavor);
-        }
-        for route in router.map.values_mut() {
-            let mut schema = route.attr.input_schema.as_ref().clone();
-            crate::schema::compact(&mut schema);
-            route.attr.input_schema = Arc::new(schema);
         }
         router
     }
