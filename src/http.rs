@@ -372,6 +372,15 @@ impl HttpClient {
         Ok(url)
     }
 
+    /// Path and query a request goes to, for showing (dry runs): never the credential.
+    pub fn path_and_query(&self, request: &Request) -> Result<String> {
+        let url = self.url_for(request)?;
+        Ok(match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        })
+    }
+
     /// Send a request: rate limit, credential, retries of idempotent reads, size cap.
     pub async fn execute(&self, request: Request) -> Result<Response> {
         let mut url = self.url_for(&request)?;

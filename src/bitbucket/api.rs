@@ -450,11 +450,7 @@ impl BitbucketApi {
 
     /// Describe a write without sending it.
     pub fn describe(&self, write: &Write) -> Result<String> {
-        let url = self.http.url_for(&write.call.request)?;
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
+        let target = self.http.path_and_query(&write.call.request)?;
         let body = write.call.body.as_ref().map_or_else(
             || "no body".to_owned(),
             |b| format!("body {}", serde_json::to_string(b).unwrap_or_default()),

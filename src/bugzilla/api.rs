@@ -100,16 +100,14 @@ impl Write {
         Self { method: "PUT", segments: segments.iter().map(|s| (*s).to_owned()).collect(), body }
     }
 
-    /// What `dry_run` shows: method, path, JSON body (the key is added only when sending).
-    #[must_use]
-    pub fn describe(&self, key_in_body: bool) -> String {
-        let body = serde_json::to_string_pretty(&self.body).unwrap_or_default();
-        let key = if key_in_body { " (plus `api_key`, added when sending)" } else { "" };
-        format!(
-            "Dry run, nothing was sent. Would send:\n{} /rest/{}\nJSON body{key}:\n{body}",
-            self.method,
-            self.segments.join("/")
-        )
+    /// The request this write sends (the key is added by the HTTP layer when sending).
+    fn request(&self) -> Request {
+        let segments = std::iter::once("rest".to_owned()).chain(self.segments.iter().cloned());
+        match self.method {
+            "PUT" => Request::put(segments),
+            _ => Request::post(segments),
+        }
+        .json(self.body.clone())
     }
 }
 
@@ -216,14 +214,20 @@ impl BugzillaApi {
         self.send(request, subject).await?.json(TRACKER)
     }
 
+    /// What `dry_run` shows: method, the path the request really goes to, JSON body.
+    pub fn describe(&self, write: &Write) -> Result<String> {
+        let path = self.http.path_and_query(&write.request())?;
+        let body = serde_json::to_string_pretty(&write.body).unwrap_or_default();
+        let key = if self.key_in_body() { " (plus `api_key`, added when sending)" } else { "" };
+        Ok(format!(
+            "Dry run, nothing was sent. Would send:\n{} {path}\nJSON body{key}:\n{body}",
+            write.method
+        ))
+    }
+
     /// Send a write (header always; `api_key` in the body unless in header mode).
     pub async fn write<T: DeserializeOwned>(&self, write: &Write, subject: &str) -> Result<T> {
-        let segments = std::iter::once("rest".to_owned()).chain(write.segments.iter().cloned());
-        let request = match write.method {
-            "PUT" => Request::put(segments),
-            _ => Request::post(segments),
-        }
-        .json(write.body.clone());
+        let request = write.request();
         let request = if self.key_in_body() { request.key_in_body() } else { request };
         let response = self.http.execute(request).await?;
         if response.is_success() {
@@ -795,6 +799,21 @@ mod tests {
             &[("UNCONFIRMED".into(), false), ("VERIFIED".into(), true)],
         );
         assert!(e.to_string().contains("RESOLVED -> IN_PROGRESS is not allowed; allowed from RESOLVED: UNCONFIRMED, VERIFIED (needs a comment)"));
+    }
+
+    #[test]
+    fn dry_runs_show_the_path_really_requested() {
+        let config = BugzillaConfig {
+            url: Url::parse("https://bz.test/bugzilla").expect("url"),
+            api_key: None,
+            key_mode: KeyMode::Header,
+            login: None,
+        };
+        let api = BugzillaApi::new(&config, &HttpSettings::default()).expect("api");
+        let shown = api
+            .describe(&Write::post(&["bug", "release 1.0", "comment"], serde_json::json!({})))
+            .expect("dry run");
+        assert!(shown.contains("POST /bugzilla/rest/bug/release%201.0/comment\n"), "{shown}");
     }
 
     fn api(anonymous: bool) -> BugzillaApi {

@@ -821,7 +821,7 @@ impl TrackerServer {
         let api = self.bugzilla()?;
         let write = Write::post(&["bug"], Value::Object(body));
         if p.dry_run {
-            return Ok(write.describe(api.key_in_body()));
+            return api.describe(&write);
         }
         let id = api.create_bug(&write).await?;
         Ok(format!("Created bug {id}: {} ({})", crate::render::one_line(&p.summary), api.bug_page(id)))
@@ -913,7 +913,7 @@ impl TrackerServer {
         }
         let write = Write::put(&["bug", &id], Value::Object(body));
         if p.dry_run {
-            return Ok(write.describe(api.key_in_body()));
+            return api.describe(&write);
         }
         let answer = api.update_bug(&write, &format!("bug {id}")).await?;
         let Some(updated) = answer.bugs.into_iter().next() else {
@@ -951,7 +951,7 @@ impl TrackerServer {
         let write =
             Write::post(&["bug", &id, "comment"], json!({"comment": text, "is_private": p.is_private}));
         if p.dry_run {
-            return Ok(write.describe(api.key_in_body()));
+            return api.describe(&write);
         }
         let comment_id = api.add_comment(&write, &format!("bug {id}")).await?;
         Ok(format!("Added {}comment {comment_id} to bug {id}.", if p.is_private { "private " } else { "" }))
@@ -998,7 +998,7 @@ impl TrackerServer {
         if p.dry_run {
             let mut shown = Write::post(&["bug", &id, "attachment"], body.clone());
             shown.body["data"] = json!(format!("<base64 of the {} bytes of content>", content.len()));
-            return Ok(shown.describe(api.key_in_body()));
+            return api.describe(&shown);
         }
         body["data"] = json!(base64::encode(content.as_bytes()));
         let write = Write::post(&["bug", &id, "attachment"], body);

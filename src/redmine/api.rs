@@ -115,11 +115,7 @@ impl RedmineApi {
 
     /// The path and query a request would go to (for dry-run output).
     pub fn path_of(&self, request: &Request) -> Result<String> {
-        let url = self.http.url_for(request)?;
-        Ok(match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        })
+        self.http.path_and_query(request)
     }
 
     /// Send a request; non-success statuses become errors about `subject`.
