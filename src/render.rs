@@ -88,6 +88,14 @@ pub fn offset_footer(offset: u64, shown: usize, total: Option<u64>, has_more: bo
     page_footer(offset, shown, total, has_more.then_some(next.as_str()))
 }
 
+/// The footer of a list the tracker returns whole and this server pages: `shown` items from
+/// `offset` out of `total`.
+#[must_use]
+pub fn slice_footer(offset: u64, shown: usize, total: usize) -> String {
+    let total = total as u64;
+    offset_footer(offset, shown, Some(total), offset + (shown as u64) < total)
+}
+
 /// A footer like [`page_footer`] for a part of a result that is read on by other means
 /// (`next` says how, e.g. another tool or argument).
 #[must_use]

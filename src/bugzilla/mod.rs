@@ -19,7 +19,7 @@ use api::Write;
 
 use crate::error::{Error, Result};
 use crate::params::{self, Page};
-use crate::render::{footer_with, offset_footer, untrusted};
+use crate::render::{footer_with, offset_footer, slice_footer, untrusted};
 use crate::server::TrackerServer;
 
 /// Longest comment or description accepted, in bytes.
@@ -583,7 +583,7 @@ impl TrackerServer {
         }
         let shown = page.len();
         out.extend(page);
-        out.push(footer(offset, shown, history.len()));
+        out.push(slice_footer(offset, shown, history.len()));
         Ok(out.join("\n"))
     }
 
@@ -614,7 +614,7 @@ impl TrackerServer {
         if attachments.is_empty() {
             out.push(format!("Bug {id} has no attachments visible to this account."));
         }
-        out.push(footer(offset, shown, attachments.len()));
+        out.push(slice_footer(offset, shown, attachments.len()));
         Ok(out.join("\n"))
     }
 
@@ -694,7 +694,7 @@ impl TrackerServer {
         if products.is_empty() {
             out.push("No product is visible to this account.".to_owned());
         }
-        out.push(footer(offset, shown, products.len()));
+        out.push(slice_footer(offset, shown, products.len()));
         Ok(out.join("\n"))
     }
 
@@ -1012,10 +1012,6 @@ impl TrackerServer {
 // Helpers
 
 /// Footer of a list Bugzilla returns whole and this server pages.
-fn footer(offset: u64, shown: usize, total: usize) -> String {
-    offset_footer(offset, shown, Some(total as u64), offset + (shown as u64) < total as u64)
-}
-
 fn comments_page(
     api: &BugzillaApi,
     id: &str,
@@ -1055,7 +1051,7 @@ fn comments_page(
         let more = end < comments.len() as u64;
         out.push(footer_with(offset, shown, Some(comments.len() as u64), more.then_some(next.as_str())));
     } else {
-        out.push(footer(offset, shown, comments.len()));
+        out.push(slice_footer(offset, shown, comments.len()));
     }
     out.join("\n")
 }

@@ -489,7 +489,7 @@ pub async fn list_enumerations(api: &RedmineApi, p: PageParams) -> Result<String
                     (true, true) => "none".to_owned(),
                     (true, false) => "none on this page".to_owned(),
                 },
-                render::slice_footer(offset, shown.len(), fields.len())
+                render::slice_footer(offset as u64, shown.len(), fields.len())
             );
         }
         Err(Error::Forbidden(_)) => out.push_str(

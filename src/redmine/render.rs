@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::api::str_of;
+use crate::error::truncate_chars;
+pub use crate::render::slice_footer;
 use crate::render::{cut, footer_with, offset_footer, one_line, untrusted, when};
 
 /// Longest description or wiki text shown at once, in characters.
@@ -40,11 +42,6 @@ pub fn footer(offset: u64, shown: usize, total: Option<u64>, limit: u32) -> Stri
         None => shown as u64 >= u64::from(limit),
     };
     offset_footer(offset, shown, total, more)
-}
-
-/// Footer of a list Redmine returns whole and this server pages.
-pub fn slice_footer(offset: usize, shown: usize, total: usize) -> String {
-    offset_footer(offset as u64, shown, Some(total as u64), offset + shown < total)
 }
 
 /// Part of a long text from character `offset`, with a marker saying how to read on.
@@ -87,14 +84,7 @@ pub fn projects(value: &Value, offset: u64, limit: u32) -> String {
 
 fn short_desc(text: &str) -> String {
     let line = one_line(text);
-    if line.is_empty() { String::new() } else { format!(" — {}", cut_line(&line, 100)) }
-}
-
-fn cut_line(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
+    if line.is_empty() { String::new() } else { format!(" — {}", truncate_chars(&line, 100)) }
 }
 
 pub fn project(value: &Value, members: Option<&Value>) -> String {
@@ -256,7 +246,7 @@ pub fn detail_line(d: &Value, names: &DetailNames, custom: &HashMap<String, Stri
                 match v {
                     None => "(none)".into(),
                     Some(v) if field == "description" || field == "subject" => {
-                        format!("\"{}\"", cut_line(&one_line(v), 80))
+                        format!("\"{}\"", truncate_chars(&one_line(v), 80))
                     }
                     Some(v) if matches!(field, "parent_id" | "child_id") => format!("#{v}"),
                     Some(v) if field == "done_ratio" => format!("{v}%"),
@@ -413,10 +403,7 @@ pub fn issue(value: &Value, names: &DetailNames, view: &IssueView) -> String {
         out.push_str(&untrusted("description", &text));
         out.push('\n');
     }
-    let custom: HashMap<String, String> = i["custom_fields"]
-        .as_array()
-        .map(|a| a.iter().map(|c| (c["id"].to_string(), str_of(c, "name").to_owned())).collect())
-        .unwrap_or_default();
+    let custom = custom_field_names(i);
     if let Some(journals) = i["journals"].as_array().filter(|a| !a.is_empty()) {
         let shown: Vec<&Value> = journals.iter().skip(view.journal_offset).take(view.journal_limit).collect();
         out.push_str("History, oldest first:\n");
@@ -476,14 +463,19 @@ fn journal(j: &Value, issue_id: &Value, names: &DetailNames, custom: &HashMap<St
     format!("{}\n", untrusted(&head, &text))
 }
 
+/// Custom-field names by id, for the readable history lines.
+fn custom_field_names(issue: &Value) -> HashMap<String, String> {
+    issue["custom_fields"]
+        .as_array()
+        .map(|a| a.iter().map(|c| (c["id"].to_string(), str_of(c, "name").to_owned())).collect())
+        .unwrap_or_default()
+}
+
 /// One journal in full (`journal_id`), from `offset`.
 pub fn one_journal(value: &Value, journal_id: u64, offset: usize, names: &DetailNames) -> Option<String> {
     let i = &value["issue"];
     let j = i["journals"].as_array()?.iter().find(|j| j["id"].as_u64() == Some(journal_id))?;
-    let custom: HashMap<String, String> = i["custom_fields"]
-        .as_array()
-        .map(|a| a.iter().map(|c| (c["id"].to_string(), str_of(c, "name").to_owned())).collect())
-        .unwrap_or_default();
+    let custom = custom_field_names(i);
     let private = if j["private_notes"] == Value::Bool(true) { " (private note)" } else { "" };
     let mut out = format!(
         "Issue #{} journal {journal_id} by {} at {}{private}\n",
@@ -524,7 +516,7 @@ pub fn search(value: &Value, offset: u64, limit: u32) -> String {
             r["id"],
             one_line(str_of(r, "title")),
             when(str_of(r, "datetime")),
-            if desc.is_empty() { String::new() } else { format!("\n  {}", cut_line(&desc, 160)) }
+            if desc.is_empty() { String::new() } else { format!("\n  {}", truncate_chars(&desc, 160)) }
         );
     }
     let mut out = if list.is_empty() {
@@ -554,7 +546,7 @@ pub fn versions(value: &Value, offset: usize, limit: usize) -> String {
             short_desc(str_of(v, "description"))
         );
     }
-    out.push_str(&slice_footer(offset, shown.len(), list.len()));
+    out.push_str(&slice_footer(offset as u64, shown.len(), list.len()));
     out
 }
 
@@ -576,7 +568,7 @@ pub fn time_entries(value: &Value, offset: u64, limit: u32) -> String {
             name(t, "activity"),
             name(t, "user"),
             name(t, "project"),
-            if comment.is_empty() { String::new() } else { format!(": {}", cut_line(&comment, 120)) }
+            if comment.is_empty() { String::new() } else { format!(": {}", truncate_chars(&comment, 120)) }
         );
     }
     if !list.is_empty() {
@@ -600,7 +592,7 @@ pub fn wiki_index(value: &Value, project: &str, offset: usize, limit: usize) -> 
             when(str_of(p, "updated_on"))
         );
     }
-    out.push_str(&slice_footer(offset, shown.len(), list.len()));
+    out.push_str(&slice_footer(offset as u64, shown.len(), list.len()));
     out
 }
 
@@ -618,7 +610,7 @@ pub fn wiki_page(value: &Value, project: &str, offset: usize) -> String {
     }
     let comments = one_line(str_of(p, "comments"));
     if !comments.is_empty() {
-        let _ = write!(out, "; change comment: {}", cut_line(&comments, 200));
+        let _ = write!(out, "; change comment: {}", truncate_chars(&comments, 200));
     }
     out.push('\n');
     if let Some(files) = p["attachments"].as_array().filter(|a| !a.is_empty()) {
@@ -652,7 +644,11 @@ pub fn attachment_meta(a: &Value) -> String {
         if str_of(a, "content_type").is_empty() { "unknown type" } else { str_of(a, "content_type") },
         name(a, "author"),
         when(str_of(a, "created_on")),
-        if desc.is_empty() { String::new() } else { format!("; description: {}", cut_line(&desc, 200)) }
+        if desc.is_empty() {
+            String::new()
+        } else {
+            format!("; description: {}", truncate_chars(&desc, 200))
+        }
     )
 }
 
