@@ -74,7 +74,7 @@ proptest! {
     fn numbers_are_bounded(n in any::<i64>()) {
         if let Ok(id) = params::positive_id("id", n) { prop_assert!(id > 0); }
         if let Ok(limit) = params::limit(Some(n)) { prop_assert!((1..=100).contains(&limit)); }
-        if let Ok(offset) = params::offset(Some(n)) { prop_assert!(i64::try_from(offset).is_ok()); }
+        if let Ok(offset) = params::offset("offset", Some(n)) { prop_assert!(i64::try_from(offset).is_ok()); }
     }
 
     #[test]

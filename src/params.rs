@@ -75,26 +75,31 @@ impl JsonSchema for Cursor {
 /// 1,000,000,000, defaulting to 0 (also when empty).
 pub fn cursor(value: Option<&Cursor>) -> Result<u64> {
     let Some(text) = value.map(Cursor::as_str).filter(|t| !t.is_empty()) else { return Ok(0) };
+    offset_cursor(text).ok_or_else(|| {
+        Error::invalid(
+            "cursor",
+            "must be the `next` value of the previous page (a whole number from 0 to 1000000000)",
+        )
+    })
+}
+
+/// The offset an offset cursor stands for: decimal digits only (no sign), 0..=1e9.
+#[must_use]
+pub fn offset_cursor(text: &str) -> Option<u64> {
     Some(text)
         .filter(|t| t.len() <= 10 && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse::<u64>().ok())
         .filter(|n| *n <= MAX_OFFSET)
-        .ok_or_else(|| {
-            Error::invalid(
-                "cursor",
-                "must be the `next` value of the previous page (a whole number from 0 to 1000000000)",
-            )
-        })
 }
 
-/// `offset` ≥ 0, defaulting to 0.
-pub fn offset(value: Option<i64>) -> Result<u64> {
+/// A position argument (`arg`) ≥ 0, defaulting to 0.
+pub fn offset(arg: &str, value: Option<i64>) -> Result<u64> {
     match value {
         None => Ok(0),
         Some(v) => u64::try_from(v)
             .ok()
             .filter(|v| *v <= MAX_OFFSET)
-            .ok_or_else(|| Error::invalid("offset", "must be a whole number from 0 upwards")),
+            .ok_or_else(|| Error::invalid(arg, "must be a whole number from 0 upwards")),
     }
 }
 
@@ -185,8 +190,10 @@ mod tests {
         assert_eq!(limit(None).expect("default"), 20);
         assert!(limit(Some(0)).is_err());
         assert!(limit(Some(101)).is_err());
-        assert_eq!(offset(Some(40)).expect("offset"), 40);
-        assert!(offset(Some(-1)).is_err());
+        assert_eq!(offset("offset", Some(40)).expect("offset"), 40);
+        assert!(offset("text_offset", Some(-1)).expect_err("negative").to_string().contains("`text_offset`"));
+        assert_eq!(offset_cursor("40"), Some(40));
+        assert_eq!(offset_cursor("+5"), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::{cloud, datacenter};
 use crate::config::{BitbucketConfig, Flavor, HttpSettings};
 use crate::error::{Error, Result};
 use crate::http::{Auth, HttpClient, Request, Response};
+use crate::params;
 
 /// Name used in messages.
 pub const TRACKER: &str = "Bitbucket";
@@ -846,7 +847,7 @@ fn parse_cloud_cursor(cursor: &str, expected: &Url) -> Result<(Url, u64)> {
 }
 
 fn parse_dc_cursor(cursor: &str) -> Result<u64> {
-    cursor.parse::<u64>().ok().filter(|n| *n <= 1_000_000_000).ok_or_else(|| {
+    params::offset_cursor(cursor).ok_or_else(|| {
         Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned")
     })
 }
@@ -1054,7 +1055,7 @@ mod tests {
             assert!(parse_cloud_cursor(bad, &expected).is_err(), "{bad}");
         }
         assert_eq!(parse_dc_cursor("25").expect("dc"), 25);
-        for bad in ["-1", "x", "1e9", ""] {
+        for bad in ["-1", "x", "1e9", "", "+5"] {
             assert!(parse_dc_cursor(bad).is_err(), "{bad}");
         }
     }

@@ -59,8 +59,8 @@ fn repo<'a>(workspace: &'a str, slug: &'a str) -> Result<Repo<'a>> {
     })
 }
 
-fn page_args(limit: Option<i64>, cursor: Option<&str>) -> Result<PageArgs> {
-    let cursor = match cursor {
+fn page_args(page: &Page) -> Result<PageArgs> {
+    let cursor = match page.cursor.as_ref().map(Cursor::as_str) {
         None | Some("") => None,
         Some(c) if c.len() <= 2000 && !c.chars().any(char::is_control) => Some(c.to_owned()),
         Some(_) => {
@@ -70,7 +70,7 @@ fn page_args(limit: Option<i64>, cursor: Option<&str>) -> Result<PageArgs> {
             ));
         }
     };
-    Ok(PageArgs { limit: params::limit(limit)?, cursor })
+    Ok(PageArgs { limit: params::limit(page.limit)?, cursor })
 }
 
 fn pr_id(id: i64) -> Result<u64> {
@@ -408,7 +408,7 @@ impl TrackerServer {
     async fn bitbucket_list_projects(&self, Parameters(p): Parameters<ListProjectsParams>) -> Result<String> {
         let workspace =
             p.workspace.as_deref().map(|w| params::segment("workspace", w, MAX_NAME, false)).transpose()?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_projects(workspace, &args).await?;
         Ok(render::projects(&page))
     }
@@ -430,7 +430,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
         let name = p.name.as_deref().map(|n| params::text("name", n, MAX_NAME)).transpose()?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_repositories(workspace, name, &args).await?;
         Ok(render::repositories(&page))
     }
@@ -483,7 +483,7 @@ impl TrackerServer {
                 .map(|b| branch("target_branch", b).map(str::to_owned))
                 .transpose()?,
         };
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_pull_requests(repo, &filter, &args).await?;
         Ok(render::pull_requests(&page))
     }
@@ -549,7 +549,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_pull_request_comments(repo, id, &args).await?;
         Ok(render::comments(&page, &format!("pull request #{id}")))
     }
@@ -571,7 +571,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_pull_request_commits(repo, id, &args).await?;
         Ok(render::commits(&page, &format!("pull request #{id}")))
     }
@@ -594,7 +594,7 @@ impl TrackerServer {
     ) -> Result<String> {
         let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.pull_request_activity(repo, id, &args).await?;
         Ok(render::activity(&page))
     }
@@ -613,7 +613,7 @@ impl TrackerServer {
     async fn bitbucket_list_branches(&self, Parameters(p): Parameters<ListBranchesParams>) -> Result<String> {
         let repo = p.at.checked()?;
         let filter = p.filter.as_deref().map(|f| params::text("filter", f, MAX_BRANCH)).transpose()?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_branches(repo, filter, &args).await?;
         Ok(render::branches(&page))
     }
@@ -634,7 +634,7 @@ impl TrackerServer {
         let repo = p.at.checked()?;
         let git_ref = p.branch.as_deref().map(|b| branch("branch", b)).transpose()?;
         let path = p.path.as_deref().map(file_path).transpose()?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_commits(repo, git_ref, path, &args).await?;
         let subject = format!("{}/{}", repo.workspace, repo.slug);
         Ok(render::commits(&page, &subject))
@@ -699,7 +699,7 @@ impl TrackerServer {
         let workspace = params::segment("workspace", &p.workspace, MAX_NAME, false)?;
         let query = params::text("query", &p.query, 500)?;
         let repo = p.repo.as_deref().map(|r| params::segment("repo", r, MAX_NAME, false)).transpose()?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.search_code(workspace, query, repo, &args).await?;
         Ok(render::search(&page))
     }
@@ -724,7 +724,7 @@ impl TrackerServer {
             &["new", "open", "resolved", "on hold", "invalid", "duplicate", "wontfix", "closed"],
         )?;
         let query = p.query.as_deref().map(|q| params::text("query", q, 200)).transpose()?;
-        let args = page_args(p.page.limit, p.page.cursor.as_ref().map(Cursor::as_str))?;
+        let args = page_args(&p.page)?;
         let page = self.bitbucket()?.list_issues(repo, state, query, &args).await?;
         Ok(render::issues(&page))
     }
@@ -751,7 +751,7 @@ impl TrackerServer {
                 params::limit(Some(n)).map_err(|_| Error::invalid("comments", "must be from 0 to 100"))?
             }
         };
-        let mut args = page_args(None, p.cursor.as_ref().map(Cursor::as_str))?;
+        let mut args = page_args(&Page { limit: None, cursor: p.cursor.clone() })?;
         args.limit = comments;
         let (issue, page) = self.bitbucket()?.get_issue(repo, id, &args).await?;
         Ok(render::issue(&issue, &page))

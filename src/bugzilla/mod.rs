@@ -636,7 +636,7 @@ impl TrackerServer {
         Parameters(p): Parameters<GetAttachmentParams>,
     ) -> Result<String> {
         let id = params::positive_id("id", p.id)?;
-        let offset = params::offset(p.offset)? as usize;
+        let offset = params::offset("offset", p.offset)? as usize;
         let attachment = self.bugzilla()?.attachment(id).await?;
         let mut out =
             format!("Attachment on bug {}: {}", attachment.bug_id, render::attachment_line(&attachment));

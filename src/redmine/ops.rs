@@ -63,9 +63,7 @@ fn date_arg<'a>(arg: &str, value: &'a str) -> Result<&'a str> {
 }
 
 fn opt_offset(arg: &str, value: Option<i64>) -> Result<usize> {
-    params::offset(value)
-        .map_err(|_| Error::invalid(arg, "must be a whole number from 0 upwards"))
-        .map(|v| usize::try_from(v).unwrap_or(usize::MAX))
+    params::offset(arg, value).map(|v| usize::try_from(v).unwrap_or(usize::MAX))
 }
 
 /// The offset a list cursor stands for, as an index.
