@@ -392,11 +392,7 @@ impl BitbucketApi {
 
     /// Send and decode JSON (an empty 2xx body is `null`).
     pub async fn get_json(&self, call: Call, subject: &str) -> Result<Value> {
-        let response = self.send(call.request, subject).await?;
-        if response.body.is_empty() {
-            return Ok(Value::Null);
-        }
-        response.json(TRACKER)
+        json_or_null(&self.send(call.request, subject).await?)
     }
 
     /// One page of a paged list. `first` is the first page's request (without paging
@@ -419,7 +415,7 @@ impl BitbucketApi {
         };
         let response = self.send(request, subject).await?;
         // An empty 200 (as the spec declares for some lists) is an empty page.
-        let body: Value = if response.body.is_empty() { Value::Null } else { response.json(TRACKER)? };
+        let body = json_or_null(&response)?;
         let items = body["values"].as_array().cloned().unwrap_or_default();
         let total = body["size"].as_u64();
         let mut note = None;
@@ -450,7 +446,7 @@ impl BitbucketApi {
     }
 
     /// Describe a write without sending it.
-    pub fn describe(&self, write: &Write) -> Result<String> {
+    fn describe(&self, write: &Write) -> Result<String> {
         let target = self.http.path_and_query(&write.call.request)?;
         let body = write.call.body.as_ref().map_or_else(
             || "no body".to_owned(),
@@ -460,12 +456,23 @@ impl BitbucketApi {
     }
 
     /// Send a write; the JSON answer (`null` when empty).
-    pub async fn perform(&self, write: Write) -> Result<Value> {
-        let response = self.send_hinted(write.call.request, &write.subject, write.conflict_hint).await?;
-        if response.body.is_empty() {
-            return Ok(Value::Null);
+    async fn perform(&self, write: Write) -> Result<Value> {
+        json_or_null(&self.send_hinted(write.call.request, &write.subject, write.conflict_hint).await?)
+    }
+
+    /// A write tool's whole course: with `dry_run` its description, otherwise the write sent
+    /// and `done` turning the answer into the result.
+    pub async fn run(
+        &self,
+        write: Write,
+        dry_run: bool,
+        done: impl FnOnce(&Self, Value) -> Result<String>,
+    ) -> Result<String> {
+        if dry_run {
+            return self.describe(&write);
         }
-        response.json(TRACKER)
+        let answer = self.perform(write).await?;
+        done(self, answer)
     }
 
     /// The account and flavour, in one line.
@@ -748,10 +755,10 @@ impl BitbucketApi {
         }
     }
 
-    pub fn request_changes(&self, repo: Repo<'_>, id: u64, comment: Option<&str>) -> Write {
+    pub fn request_changes(&self, repo: Repo<'_>, id: u64) -> Write {
         match self.flavor {
             Flavor::Cloud => cloud::pr_action(self, repo, id, &cloud::PR_REQUEST_CHANGES, "request changes"),
-            Flavor::DataCenter => datacenter::request_changes(self, repo, id, comment),
+            Flavor::DataCenter => datacenter::request_changes(self, repo, id),
         }
     }
 
@@ -770,10 +777,10 @@ impl BitbucketApi {
         }
     }
 
-    pub async fn decline_pull_request(&self, repo: Repo<'_>, id: u64, reason: Option<&str>) -> Result<Write> {
+    pub async fn decline_pull_request(&self, repo: Repo<'_>, id: u64) -> Result<Write> {
         match self.flavor {
             Flavor::Cloud => Ok(cloud::pr_action(self, repo, id, &cloud::PR_DECLINE, "decline")),
-            Flavor::DataCenter => datacenter::decline(self, repo, id, reason).await,
+            Flavor::DataCenter => datacenter::decline(self, repo, id).await,
         }
     }
 
@@ -844,6 +851,11 @@ fn parse_cloud_cursor(cursor: &str, expected: &Url) -> Result<(Url, u64)> {
         url.fragment().and_then(|f| f.strip_prefix("o=")).and_then(|o| o.parse::<u64>().ok()).unwrap_or(0);
     url.set_fragment(None);
     Ok((url, offset))
+}
+
+/// A JSON answer; an empty 2xx body (writes, some spec-declared lists) is `null`.
+fn json_or_null(response: &Response) -> Result<Value> {
+    if response.body.is_empty() { Ok(Value::Null) } else { response.json(TRACKER) }
 }
 
 fn parse_dc_cursor(cursor: &str) -> Result<u64> {

@@ -602,11 +602,8 @@ pub fn approve(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
     }
 }
 
-pub fn request_changes(api: &BitbucketApi, repo: Repo<'_>, id: u64, comment: Option<&str>) -> Write {
-    let mut body = json!({"participantStatus": "NEEDS_WORK"});
-    if let Some(text) = comment {
-        body["commentText"] = json!(text);
-    }
+pub fn request_changes(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
+    let body = json!({"participantStatus": "NEEDS_WORK"});
     let id_text = id.to_string();
     Write {
         call: api.call(&PR_REVIEW, &[repo.workspace, repo.slug, &id_text]).json(body),
@@ -642,12 +639,9 @@ pub async fn merge(
     })
 }
 
-pub async fn decline(api: &BitbucketApi, repo: Repo<'_>, id: u64, reason: Option<&str>) -> Result<Write> {
+pub async fn decline(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<Write> {
     let pr = get_pull_request(api, repo, id, false).await?;
-    let mut body = json!({});
-    if let Some(reason) = reason {
-        body["comment"] = json!(reason);
-    }
+    let body = json!({});
     let id_text = id.to_string();
     Ok(Write {
         call: api

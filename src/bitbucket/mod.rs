@@ -792,12 +792,11 @@ impl TrackerServer {
         };
         let api = self.bitbucket()?;
         let write = api.create_pull_request(repo, &pr);
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        let v = api.perform(write).await?;
-        let created = api.pull_request_from(&v);
-        Ok(format!("Created pull request:\n{}", render::pull_request(&created)))
+        api.run(write, p.dry_run, |api, v| {
+            let created = api.pull_request_from(&v);
+            Ok(format!("Created pull request:\n{}", render::pull_request(&created)))
+        })
+        .await
     }
 
     /// Comment on a pull request: general, inline (`path`, `line`) or a reply (`parent_id`).
@@ -827,12 +826,11 @@ impl TrackerServer {
         let comment = NewComment { text: text.to_owned(), path: path.map(str::to_owned), line, parent };
         let api = self.bitbucket()?;
         let write = api.add_pull_request_comment(repo, id, &comment);
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        let v = api.perform(write).await?;
-        let c = api.comment_from(&v);
-        Ok(format!("Added comment #{} to pull request #{id}.", c.id))
+        api.run(write, p.dry_run, |api, v| {
+            let c = api.comment_from(&v);
+            Ok(format!("Added comment #{} to pull request #{id}.", c.id))
+        })
+        .await
     }
 
     /// Approve a pull request as the current account.
@@ -854,11 +852,7 @@ impl TrackerServer {
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
         let write = api.approve_pull_request(repo, id);
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        api.perform(write).await?;
-        Ok(format!("Approved pull request #{id}."))
+        api.run(write, p.dry_run, |_, _| Ok(format!("Approved pull request #{id}."))).await
     }
 
     /// Request changes on a pull request as the current account (Data Center: "needs work").
@@ -876,12 +870,8 @@ impl TrackerServer {
         let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
-        let write = api.request_changes(repo, id, None);
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        api.perform(write).await?;
-        Ok(format!("Requested changes on pull request #{id}."))
+        let write = api.request_changes(repo, id);
+        api.run(write, p.dry_run, |_, _| Ok(format!("Requested changes on pull request #{id}."))).await
     }
 
     /// Merge a pull request; conflicts and unmet merge checks are explained.
@@ -903,16 +893,15 @@ impl TrackerServer {
         let message = opt_text("message", p.message.as_deref())?;
         let api = self.bitbucket()?;
         let write = api.merge_pull_request(repo, id, strategy, message, p.close_source_branch).await?;
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        let v = api.perform(write).await?;
-        let state = api.pull_request_from(&v).state;
-        Ok(if state.is_empty() {
-            format!("Merge of pull request #{id} accepted.")
-        } else {
-            format!("Merged pull request #{id}: state {state}.")
+        api.run(write, p.dry_run, |api, v| {
+            let state = api.pull_request_from(&v).state;
+            Ok(if state.is_empty() {
+                format!("Merge of pull request #{id} accepted.")
+            } else {
+                format!("Merged pull request #{id}: state {state}.")
+            })
         })
+        .await
     }
 
     /// Decline (close without merging) a pull request.
@@ -933,12 +922,8 @@ impl TrackerServer {
         let repo = p.at.checked()?;
         let id = pr_id(p.pull_request_id)?;
         let api = self.bitbucket()?;
-        let write = api.decline_pull_request(repo, id, None).await?;
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        api.perform(write).await?;
-        Ok(format!("Declined pull request #{id}."))
+        let write = api.decline_pull_request(repo, id).await?;
+        api.run(write, p.dry_run, |_, _| Ok(format!("Declined pull request #{id}."))).await
     }
 
     /// Create an issue in a Cloud repository's issue tracker.
@@ -961,12 +946,11 @@ impl TrackerServer {
             one_of("priority", p.priority.as_deref(), &["trivial", "minor", "major", "critical", "blocker"])?;
         let api = self.bitbucket()?;
         let write = api.create_issue(repo, title, content, kind, priority)?;
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        let v = api.perform(write).await?;
-        let issue = api.issue_from(&v);
-        Ok(format!("Created issue #{} \"{}\".", issue.id, crate::render::one_line(&issue.title)))
+        api.run(write, p.dry_run, |api, v| {
+            let issue = api.issue_from(&v);
+            Ok(format!("Created issue #{} \"{}\".", issue.id, crate::render::one_line(&issue.title)))
+        })
+        .await
     }
 
     /// Add a comment to an issue of a Cloud repository.
@@ -989,10 +973,9 @@ impl TrackerServer {
         let text = params::text("text", &p.text, MAX_TEXT)?;
         let api = self.bitbucket()?;
         let write = api.add_issue_comment(repo, id, text)?;
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        let v = api.perform(write).await?;
-        Ok(format!("Added comment #{} to issue #{id}.", api.comment_from(&v).id))
+        api.run(write, p.dry_run, |api, v| {
+            Ok(format!("Added comment #{} to issue #{id}.", api.comment_from(&v).id))
+        })
+        .await
     }
 }
