@@ -5,7 +5,6 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark report is printed")]
 
-use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -342,22 +341,7 @@ async fn main() {
 /// One context-cost object: serve its fixtures on the tools' paths, make its tool calls, count
 /// the result text and the bodies of the upstream answers the tools asked for.
 async fn context_cost(case: &context::Case) -> context::Figures {
-    let upstream = MockServer::start().await;
-    let mut sizes = HashMap::new();
-    for (at, file, content_type) in &case.answers {
-        let answer = match file.strip_prefix("-> ") {
-            Some(location) => {
-                sizes.insert(at.clone(), 0);
-                ResponseTemplate::new(302).insert_header("location", location)
-            }
-            None => {
-                let body = context::fixture(file);
-                sizes.insert(at.clone(), body.len());
-                ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type)
-            }
-        };
-        Mock::given(method("GET")).and(path(at.as_str())).respond_with(answer).mount(&upstream).await;
-    }
+    let (upstream, sizes) = context::serve(case).await;
     let uri = upstream.uri();
     // No start-up verification: only the tools' own requests are counted.
     let mut env = vec![
@@ -379,17 +363,7 @@ async fn context_cost(case: &context::Case) -> context::Figures {
         }
     }
     client.finish().await;
-    let requests = upstream.received_requests().await.unwrap_or_default();
-    let raw = requests.iter().map(|r| sizes.get(r.url.path()).copied().unwrap_or(0)).sum();
-    let verbatim = case.texts.iter().map(String::len).sum();
-    context::Figures {
-        name: case.name,
-        raw,
-        result: text.trim_end().len(),
-        requests: requests.len(),
-        verbatim,
-        text,
-    }
+    context::figures(case, &upstream, &sizes, text).await
 }
 
 /// Median tool-call time through the binary minus median direct GET of the same endpoint.

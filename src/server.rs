@@ -170,18 +170,19 @@ impl TrackerServer {
     }
 
     /// One line per configured tracker for `tracker-mcp check`: `(name, Ok(detail) | Err)`.
+    /// The trackers are checked at the same time (a slow one does not delay the others); the
+    /// lines keep their order.
     pub async fn check(&self) -> Vec<(&'static str, Result<String>)> {
-        let mut lines = Vec::new();
-        if let Some(api) = &self.inner.bugzilla {
-            lines.push(("bugzilla", api.check().await));
-        }
-        if let Some(api) = &self.inner.redmine {
-            lines.push(("redmine", api.check().await));
-        }
-        if let Some(api) = &self.inner.bitbucket {
-            lines.push(("bitbucket", api.check().await));
-        }
-        lines
+        let inner = &self.inner;
+        let (bugzilla, redmine, bitbucket) = futures::join!(
+            async { Some(inner.bugzilla.as_ref()?.check().await) },
+            async { Some(inner.redmine.as_ref()?.check().await) },
+            async { Some(inner.bitbucket.as_ref()?.check().await) },
+        );
+        [("bugzilla", bugzilla), ("redmine", redmine), ("bitbucket", bitbucket)]
+            .into_iter()
+            .filter_map(|(tracker, outcome)| Some((tracker, outcome?)))
+            .collect()
     }
 }
 

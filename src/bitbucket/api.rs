@@ -139,6 +139,14 @@ pub struct Repo<'a> {
     pub slug: &'a str,
 }
 
+impl Repo<'_> {
+    /// How errors name it: "repository acme/web".
+    #[must_use]
+    pub fn subject(self) -> String {
+        format!("repository {}/{}", self.workspace, self.slug)
+    }
+}
+
 /// `limit` and the opaque `cursor` of a list.
 #[derive(Debug, Clone)]
 pub struct PageArgs {

@@ -199,12 +199,8 @@ pub async fn main_branch(api: &BitbucketApi, repo: Repo<'_>) -> Result<String> {
 }
 
 pub async fn get_repository(api: &BitbucketApi, repo: Repo<'_>) -> Result<Repository> {
-    let v = api.get_json(api.call(&REPO, &[repo.workspace, repo.slug]), &repo_subject(repo)).await?;
+    let v = api.get_json(api.call(&REPO, &[repo.workspace, repo.slug]), &repo.subject()).await?;
     Ok(repository(&v))
-}
-
-fn repo_subject(repo: Repo<'_>) -> String {
-    format!("repository {}/{}", repo.workspace, repo.slug)
 }
 
 pub fn pull_request(v: &Value) -> PullRequest {
@@ -284,7 +280,7 @@ pub async fn list_pull_requests(
         call = call.query("q", conditions.join(" AND "));
     }
     let args = PageArgs { limit: args.limit.min(50), cursor: args.cursor.clone() };
-    let page = api.page(call, &args, &repo_subject(repo)).await?;
+    let page = api.page(call, &args, &repo.subject()).await?;
     Ok(page.map(|v| pull_request(&v)))
 }
 
@@ -421,7 +417,7 @@ pub async fn list_branches(
         .call(&BRANCHES, &[repo.workspace, repo.slug])
         .query_opt("q", filter.map(|f| format!("name~{}", quoted(f))))
         .query("sort", "-target.date");
-    let page = api.page(call, args, &repo_subject(repo)).await?;
+    let page = api.page(call, args, &repo.subject()).await?;
     Ok(page.map(|v| Branch {
         name: s(&v, "/name"),
         hash: s(&v, "/target/hash"),
@@ -447,7 +443,7 @@ pub async fn list_commits(
         }
     };
     let call = api.call(&COMMITS_AT, &[repo.workspace, repo.slug, at]).query_opt("path", path);
-    let page = api.page(call, args, &repo_subject(repo)).await?;
+    let page = api.page(call, args, &repo.subject()).await?;
     Ok(page.map(|v| commit(&v)))
 }
 
@@ -535,7 +531,7 @@ pub async fn list_issues(
         .call(&ISSUES, &[repo.workspace, repo.slug])
         .query_opt("q", (!conditions.is_empty()).then(|| conditions.join(" AND ")))
         .query("sort", "-updated_on");
-    let page = api.page(call, args, &repo_subject(repo)).await?;
+    let page = api.page(call, args, &repo.subject()).await?;
     Ok(page.map(|v| issue(&v)))
 }
 
@@ -597,7 +593,7 @@ pub fn create_pull_request(api: &BitbucketApi, repo: Repo<'_>, pr: &NewPullReque
     }
     Write {
         call: api.call(&PR_CREATE, &[repo.workspace, repo.slug]).json(body),
-        subject: repo_subject(repo),
+        subject: repo.subject(),
         conflict_hint: "a pull request for these branches may already exist; list open pull requests",
     }
 }
@@ -684,7 +680,7 @@ pub fn create_issue(
     }
     Write {
         call: api.call(&ISSUE_CREATE, &[repo.workspace, repo.slug]).json(body),
-        subject: format!("the issue tracker of {}", repo_subject(repo)),
+        subject: format!("the issue tracker of {}", repo.subject()),
         conflict_hint: "",
     }
 }

@@ -155,10 +155,6 @@ fn user(v: &Value) -> String {
     first(v, &["/displayName", "/name", "/slug"])
 }
 
-fn repo_subject(repo: Repo<'_>) -> String {
-    format!("repository {}/{}", repo.workspace, repo.slug)
-}
-
 fn branch_ref(name: &str) -> String {
     if name.starts_with("refs/") { name.to_owned() } else { format!("refs/heads/{name}") }
 }
@@ -208,7 +204,7 @@ pub async fn list_repositories(
 }
 
 pub async fn get_repository(api: &BitbucketApi, repo: Repo<'_>) -> Result<Repository> {
-    let v = api.get_json(api.call(&REPO, &[repo.workspace, repo.slug]), &repo_subject(repo)).await?;
+    let v = api.get_json(api.call(&REPO, &[repo.workspace, repo.slug]), &repo.subject()).await?;
     Ok(repository(&v))
 }
 
@@ -294,7 +290,7 @@ pub async fn list_pull_requests(
         .query_opt("at", filter.target.as_deref().map(branch_ref))
         .query_opt("direction", filter.target.as_ref().map(|_| "INCOMING"))
         .query("order", "NEWEST");
-    let page = api.page(call, args, &repo_subject(repo)).await?;
+    let page = api.page(call, args, &repo.subject()).await?;
     let fetched = page.items.len();
     let mut page = page;
     if filter.author.is_some() || filter.reviewer.is_some() {
@@ -503,7 +499,7 @@ pub async fn list_branches(
         .call(&BRANCHES, &[repo.workspace, repo.slug])
         .query_opt("filterText", filter)
         .query("orderBy", "MODIFICATION");
-    let page = api.page(call, args, &repo_subject(repo)).await?;
+    let page = api.page(call, args, &repo.subject()).await?;
     Ok(page.map(|v| Branch {
         name: first(&v, &["/displayId", "/id"]),
         hash: s(&v, "/latestCommit"),
@@ -521,7 +517,7 @@ pub async fn list_commits(
 ) -> Result<Page<Commit>> {
     let call =
         api.call(&COMMITS, &[repo.workspace, repo.slug]).query_opt("until", branch).query_opt("path", path);
-    let page = api.page(call, args, &repo_subject(repo)).await?;
+    let page = api.page(call, args, &repo.subject()).await?;
     Ok(page.map(|v| commit(&v)))
 }
 
@@ -565,7 +561,7 @@ pub fn create_pull_request(api: &BitbucketApi, repo: Repo<'_>, pr: &NewPullReque
     }
     Write {
         call: api.call(&PR_CREATE, &[repo.workspace, repo.slug]).json(body),
-        subject: repo_subject(repo),
+        subject: repo.subject(),
         conflict_hint: "a pull request for these branches may already exist, or the branches are identical; \
              list open pull requests",
     }

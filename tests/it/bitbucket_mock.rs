@@ -68,6 +68,13 @@ fn check_log(log: &str, since: usize, api: &str, marker: &str, inventory: &[Endp
     }
 }
 
+/// `base` with the fields of `extra` added.
+fn with(base: &Value, extra: Value) -> Value {
+    let mut v = base.clone();
+    v.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+    v
+}
+
 #[tokio::test]
 async fn every_tool_works_against_the_cloud_mock() {
     let Some(vars) = live("bitbucket mock", &["BITBUCKET_MOCK_URL", "BITBUCKET_MOCK_LOG"]) else { return };
@@ -77,11 +84,6 @@ async fn every_tool_works_against_the_cloud_mock() {
     let ws = "itcloudws";
     let r = json!({"workspace": ws, "repo": "demo"});
     let pr = json!({"workspace": ws, "repo": "demo", "pull_request_id": 1});
-    let with = |base: &Value, extra: Value| {
-        let mut v = base.clone();
-        v.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
-        v
-    };
 
     assert!(s.ok("bitbucket_whoami", json!({})).await.contains("Bitbucket Cloud"));
     let out = s.ok("bitbucket_list_projects", json!({"workspace": ws})).await;
@@ -158,11 +160,6 @@ async fn every_tool_works_against_the_datacenter_mock() {
     let key = "ITDCPRJ";
     let r = json!({"workspace": key, "repo": "demo"});
     let pr = json!({"workspace": key, "repo": "demo", "pull_request_id": 1});
-    let with = |base: &Value, extra: Value| {
-        let mut v = base.clone();
-        v.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
-        v
-    };
 
     // Data Center has no issue tracker and no code search: those tools are not listed.
     let names = s.tool_names().await;

@@ -9,12 +9,60 @@
 //!   the comments, the diff, the build statuses, and the enumerations the renderer looked up,
 //!   such as Redmine's status list), counted once per request the fake actually received.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The target from the benchmarks issue: a result is at most this share of the raw JSON.
 pub const TARGET: f64 = 0.35;
+
+/// The case's fake upstream: every answer served on the path the tools request it on.
+/// Returns the server and the body size behind each path.
+pub async fn serve(case: &Case) -> (MockServer, HashMap<String, usize>) {
+    let upstream = MockServer::start().await;
+    let mut sizes = HashMap::new();
+    for (at, file, content_type) in &case.answers {
+        let answer = match file.strip_prefix("-> ") {
+            Some(location) => {
+                sizes.insert(at.clone(), 0);
+                ResponseTemplate::new(302).insert_header("location", location)
+            }
+            None => {
+                let body = fixture(file);
+                sizes.insert(at.clone(), body.len());
+                ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type)
+            }
+        };
+        Mock::given(method("GET")).and(path(at.as_str())).respond_with(answer).mount(&upstream).await;
+    }
+    (upstream, sizes)
+}
+
+/// The figures of a case from the result text and what the fake received; a request the
+/// fixtures do not serve is a failure (the tool asked for something unaccounted for).
+pub async fn figures(
+    case: &Case,
+    upstream: &MockServer,
+    sizes: &HashMap<String, usize>,
+    text: String,
+) -> Figures {
+    let requests = upstream.received_requests().await.unwrap_or_default();
+    let mut raw = 0;
+    for r in &requests {
+        let size = sizes.get(r.url.path()).unwrap_or_else(|| {
+            panic!(
+                "{}: the tool requested {} {}, which the fixtures do not serve",
+                case.name, r.method, r.url
+            )
+        });
+        raw += size;
+    }
+    let verbatim = case.texts.iter().map(String::len).sum();
+    Figures { name: case.name, raw, result: text.trim_end().len(), requests: requests.len(), verbatim, text }
+}
 
 pub fn fixture(name: &str) -> String {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/context").join(name);

@@ -10,32 +10,12 @@
 
 pub mod cases;
 
-use std::collections::HashMap;
-
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-use self::cases::{Case, Figures, cases, fixture, table};
+use self::cases::{Case, Figures, cases, figures, serve, table};
 use crate::common::{Server, dev_env};
 
 /// Serve the answers, run the calls, and count.
 async fn measure(case: &Case) -> Figures {
-    let upstream = MockServer::start().await;
-    let mut sizes = HashMap::new();
-    for (at, file, content_type) in &case.answers {
-        let answer = match file.strip_prefix("-> ") {
-            Some(location) => {
-                sizes.insert(at.clone(), 0);
-                ResponseTemplate::new(302).insert_header("location", location)
-            }
-            None => {
-                let body = fixture(file);
-                sizes.insert(at.clone(), body.len());
-                ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type)
-            }
-        };
-        Mock::given(method("GET")).and(path(at.as_str())).respond_with(answer).mount(&upstream).await;
-    }
+    let (upstream, sizes) = serve(case).await;
     let uri = upstream.uri();
     let mut env: Vec<(&str, &str)> =
         case.env.iter().map(|(k, v)| (*k, if v == "{uri}" { &uri } else { v.as_str() })).collect();
@@ -49,19 +29,7 @@ async fn measure(case: &Case) -> Figures {
     if std::env::var_os("CONTEXT_COST_SHOW").is_some() {
         eprintln!("--- {} ---\n{text}", case.name);
     }
-    let requests = upstream.received_requests().await.unwrap_or_default();
-    let mut raw = 0;
-    for r in &requests {
-        let size = sizes.get(r.url.path()).unwrap_or_else(|| {
-            panic!(
-                "{}: the tool requested {} {}, which the fixtures do not serve",
-                case.name, r.method, r.url
-            )
-        });
-        raw += size;
-    }
-    let verbatim = case.texts.iter().map(String::len).sum();
-    Figures { name: case.name, raw, result: text.trim_end().len(), requests: requests.len(), verbatim, text }
+    figures(case, &upstream, &sizes, text).await
 }
 
 #[tokio::test]
