@@ -251,17 +251,35 @@ async fn eof_in_the_middle_of_a_request_exits_cleanly() {
     }
 }
 
-#[tokio::test]
-async fn credentials_are_verified_in_the_background_at_start() {
-    use wiremock::matchers::path;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let upstream = MockServer::start().await;
-    Mock::given(path("/users/current.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {
+/// A Redmine fake whose key belongs to John Smith.
+async fn jsmith_redmine() -> wiremock::MockServer {
+    let upstream = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/users/current.json"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({"user": {
             "id": 5, "login": "jsmith", "firstname": "John", "lastname": "Smith"}})))
         .mount(&upstream)
         .await;
-    Mock::given(path("/2.0/user")).respond_with(ResponseTemplate::new(401)).mount(&upstream).await;
+    upstream
+}
+
+/// Wait until the background credential check has sent its `requests` and had time to log.
+async fn background_check_done(upstream: &wiremock::MockServer, requests: usize) {
+    for _ in 0..100 {
+        if upstream.received_requests().await.unwrap_or_default().len() >= requests {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
+async fn credentials_are_verified_in_the_background_at_start() {
+    let upstream = jsmith_redmine().await;
+    wiremock::Mock::given(wiremock::matchers::path("/2.0/user"))
+        .respond_with(wiremock::ResponseTemplate::new(401))
+        .mount(&upstream)
+        .await;
     let uri = upstream.uri();
     let env = [
         ("TRACKER_MCP_MODE", "development"),
@@ -274,13 +292,7 @@ async fn credentials_are_verified_in_the_background_at_start() {
     ];
     let (server, _) = Server::start(&env).await;
     // Let the background check finish, then stop.
-    for _ in 0..100 {
-        if upstream.received_requests().await.unwrap_or_default().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    background_check_done(&upstream, 2).await;
     let (_, _, stderr) = server.finish().await;
     assert!(stderr.contains("credential verified: Acting as John Smith"), "{stderr}");
     assert!(stderr.contains("CREDENTIAL CHECK FAILED") && stderr.contains("bitbucket"), "{stderr}");
@@ -289,14 +301,7 @@ async fn credentials_are_verified_in_the_background_at_start() {
 
 #[tokio::test]
 async fn instructions_name_the_identity_once_it_is_verified() {
-    use wiremock::matchers::path;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let upstream = MockServer::start().await;
-    Mock::given(path("/users/current.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {
-            "id": 5, "login": "jsmith", "firstname": "John", "lastname": "Smith"}})))
-        .mount(&upstream)
-        .await;
+    let upstream = jsmith_redmine().await;
     let uri = upstream.uri();
     let env = [
         ("TRACKER_MCP_MODE", "development"),
@@ -307,13 +312,7 @@ async fn instructions_name_the_identity_once_it_is_verified() {
     // A client that connects after the check finished (e.g. a second session reading the
     // server's info) is told who the server acts as; before that, where to ask.
     let mut server = Server::spawn(&env);
-    for _ in 0..100 {
-        if !upstream.received_requests().await.unwrap_or_default().is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    background_check_done(&upstream, 1).await;
     let init = server.initialize().await;
     let instructions = init["instructions"].as_str().expect("instructions");
     assert!(instructions.contains("redmine: Acting as John Smith"), "{instructions}");
