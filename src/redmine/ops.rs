@@ -677,7 +677,6 @@ async fn me_id(api: &RedmineApi) -> Result<String> {
     v["user"]["id"].as_u64().map(|i| i.to_string()).ok_or_else(|| Error::bad_response(TRACKER, "no user id"))
 }
 
-/// The checks that need no request, done before any (so a bad argument never costs a call).
 /// The `comments` of a time entry or a wiki edit: Redmine keeps at most 1024 characters.
 fn short_comment(c: &str) -> Result<&str> {
     if c.chars().count() > 1024 || c.contains('\0') {
@@ -686,6 +685,7 @@ fn short_comment(c: &str) -> Result<&str> {
     Ok(c)
 }
 
+/// The checks that need no request, done before any (so a bad argument never costs a call).
 fn precheck(f: &IssueFields) -> Result<()> {
     if let Some(subject) = &f.subject {
         let s = params::text("subject", subject, 1000)?;
