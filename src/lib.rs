@@ -17,6 +17,7 @@ pub mod redmine;
 pub mod render;
 pub mod schema;
 pub mod server;
+pub mod tracker;
 
 #[cfg(test)]
 mod fuzz_tests;
