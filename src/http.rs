@@ -66,6 +66,45 @@ pub struct Request {
     retry: bool,
 }
 
+/// One REST endpoint as data: its method and path template, relative to the tracker's API
+/// base (`issues/{id}.json`, `bug/{id}/comment`). Each tracker lists its endpoints in its
+/// `endpoints.rs`, so a request's method and path are named once and typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+}
+
+impl Endpoint {
+    #[must_use]
+    pub const fn new(method: Method, path: &'static str) -> Self {
+        Self { method, path }
+    }
+
+    /// The request for this endpoint, its `{params}` filled in order with `args`. Each argument
+    /// becomes (part of) one path segment, percent-encoded when sent, so no argument can change
+    /// the path; text around a parameter in the same segment (`{id}.json`) is kept.
+    #[must_use]
+    pub fn request(&self, args: &[&str]) -> Request {
+        let mut args = args.iter();
+        let segments: Vec<String> = self
+            .path
+            .split('/')
+            .filter(|part| !part.is_empty())
+            .map(|part| match (part.find('{'), part.find('}')) {
+                (Some(start), Some(end)) if start < end => {
+                    let value = args.next().copied().unwrap_or_default();
+                    debug_assert!(!value.is_empty(), "{}: missing argument for {part}", self.path);
+                    format!("{}{value}{}", &part[..start], &part[end + 1..])
+                }
+                _ => part.to_owned(),
+            })
+            .collect();
+        debug_assert!(args.next().is_none(), "{}: too many arguments", self.path);
+        Request::new(self.method.clone(), segments)
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Target {
     /// Appended to the tracker's base URL, each element one path segment (percent-encoded).
@@ -669,6 +708,24 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_fill_their_parameters_as_segments() {
+        const ISSUE: Endpoint = Endpoint::new(Method::PUT, "issues/{id}.json");
+        let request = ISSUE.request(&["12"]);
+        assert_eq!(request.method(), &Method::PUT);
+        let client = HttpClient::new(
+            "Test",
+            Url::parse("https://t.test/base").expect("url"),
+            Auth::None,
+            &HttpSettings::default(),
+        )
+        .expect("client");
+        assert_eq!(client.url_for(&request).expect("url").as_str(), "https://t.test/base/issues/12.json");
+        let url =
+            client.url_for(&Endpoint::new(Method::GET, "projects/{p}/x").request(&["a/b?c"])).expect("url");
+        assert_eq!(url.as_str(), "https://t.test/base/projects/a%2Fb%3Fc/x");
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {
