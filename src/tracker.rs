@@ -28,7 +28,7 @@ pub struct TrackerSpec {
     /// The tool-name prefix and the first part of its tool-set names: `redmine`.
     pub name: &'static str,
     /// The tracker's client, when the configuration enables the tracker (`None` otherwise).
-    pub connect: fn(&Config) -> Option<Result<Box<dyn TrackerApi>>>,
+    pub connect: fn(&Config) -> Option<Result<Client>>,
     /// Its tool sets; `<name>:core` (whoami) comes with any of its areas.
     pub toolsets: &'static [Toolset],
     /// The container a call acts on, from its arguments (`acme/web`, `alpha`), for
@@ -49,6 +49,9 @@ pub struct Toolset {
 }
 
 /// A configured tracker's client, as the server holds it.
+pub type Client = Box<dyn TrackerApi>;
+
+/// What every tracker's client does for the server.
 pub trait TrackerApi: Any + Send + Sync {
     /// One phrase for the instructions: `Redmine at https://… (redmine_* tools)`.
     fn describe(&self) -> String;
