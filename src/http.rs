@@ -6,20 +6,25 @@
 //! ([`Request`]: method, path segments, query, JSON body) and get back the status and bytes
 //! ([`Response`]); they never build URL strings and never see the secret.
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
-use reqwest::{Method, redirect};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::redirect;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::sync::Mutex;
 use url::Url;
 
 use crate::config::HttpSettings;
 use crate::error::{Error, Result};
+
+mod pace;
+mod request;
+
+use pace::backoff;
+pub use pace::{RateLimiter, parse_retry_after};
+use request::Target;
+pub use request::{Endpoint, Request, Response};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
@@ -50,261 +55,6 @@ impl std::fmt::Debug for Auth {
             Self::Bearer(_) => "Auth::Bearer([REDACTED])",
             Self::Basic { .. } => "Auth::Basic([REDACTED])",
         })
-    }
-}
-
-/// One request, described as data.
-#[derive(Debug, Clone)]
-pub struct Request {
-    method: Method,
-    target: Target,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
-    key_in_query: bool,
-    key_in_body: bool,
-    accept: &'static str,
-    retry: bool,
-}
-
-/// One REST endpoint as data: its method and path template, relative to the tracker's API
-/// base (`issues/{id}.json`, `bug/{id}/comment`). Each tracker lists its endpoints in its
-/// `endpoints.rs`, so a request's method and path are named once and typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub method: Method,
-    pub path: &'static str,
-}
-
-impl Endpoint {
-    #[must_use]
-    pub const fn new(method: Method, path: &'static str) -> Self {
-        Self { method, path }
-    }
-
-    /// The request for this endpoint, its `{params}` filled in order with `args`. Each argument
-    /// becomes (part of) one path segment, percent-encoded when sent, so no argument can change
-    /// the path; text around a parameter in the same segment (`{id}.json`) is kept.
-    #[must_use]
-    pub fn request(&self, args: &[&str]) -> Request {
-        let mut args = args.iter();
-        let segments: Vec<String> = self
-            .path
-            .split('/')
-            .filter(|part| !part.is_empty())
-            .map(|part| match (part.find('{'), part.find('}')) {
-                (Some(start), Some(end)) if start < end => {
-                    let value = args.next().copied().unwrap_or_default();
-                    debug_assert!(!value.is_empty(), "{}: missing argument for {part}", self.path);
-                    format!("{}{value}{}", &part[..start], &part[end + 1..])
-                }
-                _ => part.to_owned(),
-            })
-            .collect();
-        debug_assert!(args.next().is_none(), "{}: too many arguments", self.path);
-        Request::new(self.method.clone(), segments)
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Target {
-    /// Appended to the tracker's base URL, each element one path segment (percent-encoded).
-    Segments(Vec<String>),
-    /// A URL the tracker gave us (a "next page" link); it must share the base's origin.
-    Absolute(Url),
-}
-
-impl Request {
-    fn new(method: Method, segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let retry = method == Method::GET || method == Method::HEAD;
-        Self {
-            method,
-            target: Target::Segments(segments.into_iter().map(Into::into).collect()),
-            query: Vec::new(),
-            body: None,
-            key_in_query: false,
-            key_in_body: false,
-            accept: "application/json",
-            retry,
-        }
-    }
-
-    /// `GET base/segment/segment...`
-    pub fn get(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self::new(Method::GET, segments)
-    }
-    pub fn post(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self::new(Method::POST, segments)
-    }
-    pub fn put(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self::new(Method::PUT, segments)
-    }
-    pub fn delete(segments: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        Self::new(Method::DELETE, segments)
-    }
-
-    /// A `GET` of a link the tracker returned (e.g. Bitbucket Cloud's `next`). Refused at
-    /// send time unless it stays on the configured origin.
-    #[must_use]
-    pub fn get_url(url: Url) -> Self {
-        let mut request = Self::new(Method::GET, Vec::<String>::new());
-        request.target = Target::Absolute(url);
-        request
-    }
-
-    #[must_use]
-    pub fn query(mut self, key: impl Into<String>, value: impl ToString) -> Self {
-        self.query.push((key.into(), value.to_string()));
-        self
-    }
-
-    #[must_use]
-    pub fn query_opt(self, key: impl Into<String>, value: Option<impl ToString>) -> Self {
-        match value {
-            Some(v) => self.query(key, v),
-            None => self,
-        }
-    }
-
-    #[must_use]
-    pub fn json(mut self, body: Value) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    /// Also send the tracker's key parameter in the query (Bugzilla 5.0/5.2 reads).
-    #[must_use]
-    pub fn key_in_query(mut self) -> Self {
-        self.key_in_query = true;
-        self
-    }
-
-    /// Also send the tracker's key parameter as a field of the JSON body (Bugzilla writes).
-    #[must_use]
-    pub fn key_in_body(mut self) -> Self {
-        self.key_in_body = true;
-        self
-    }
-
-    /// The `Accept` header (default `application/json`).
-    #[must_use]
-    pub fn accept(mut self, accept: &'static str) -> Self {
-        self.accept = accept;
-        self
-    }
-
-    /// The method, for tests and logs.
-    #[must_use]
-    pub fn method(&self) -> &Method {
-        &self.method
-    }
-}
-
-/// What came back: status and body (bounded by the size cap), never the request URL.
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    pub body: Vec<u8>,
-    /// The `Retry-After` hint of a 429/503, if any.
-    pub retry_after: Option<Duration>,
-    /// Response headers (never the request's, so never the credential).
-    pub headers: HeaderMap,
-}
-
-impl Response {
-    /// A response header as text, if present and readable.
-    #[must_use]
-    pub fn header(&self, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    #[must_use]
-    pub fn content_type(&self) -> Option<&str> {
-        self.header(CONTENT_TYPE)
-    }
-
-    #[must_use]
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-
-    /// Decode the body as JSON; a parse failure never quotes the body.
-    pub fn json<T: DeserializeOwned>(&self, tracker: &'static str) -> Result<T> {
-        if self.body.is_empty() {
-            return Err(Error::bad_response(tracker, format!("empty body with HTTP {}", self.status)));
-        }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            Error::bad_response(
-                tracker,
-                format!(
-                    "the JSON did not have the expected shape ({} at line {} column {})",
-                    classify(&e),
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })
-    }
-
-    /// The generic error for a non-success status. `subject` names what was asked for
-    /// ("issue 4"), `upstream_message` is the tracker's own explanation, if it gave one
-    /// (sanitized here). Trackers call this after handling their own special cases.
-    #[must_use]
-    pub fn status_error(
-        &self,
-        tracker: &'static str,
-        subject: &str,
-        upstream_message: Option<&str>,
-    ) -> Error {
-        let detail = upstream_message
-            .map(crate::error::sanitize)
-            .filter(|m| !m.is_empty())
-            .map_or_else(String::new, |m| format!(": {m}"));
-        match self.status {
-            401 => Error::Unauthorized(format!(
-                "{tracker} refused the credential (HTTP 401){detail}. Check the configured API \
-                 key or token (`tracker-mcp check` tests it)"
-            )),
-            403 => Error::Forbidden(format!(
-                "{subject} is not accessible with this credential (HTTP 403){detail}"
-            )),
-            404 => Error::NotFound(format!(
-                "{subject} was not found, or is not visible with this credential{detail}"
-            )),
-            429 => Error::RateLimited { tracker, retry_after: self.retry_after },
-            500..=599 => {
-                Error::Unavailable { tracker, message: format!("it answered HTTP {}{detail}", self.status) }
-            }
-            status => Error::Rejected {
-                tracker,
-                status,
-                message: if detail.is_empty() {
-                    "no reason given".to_owned()
-                } else {
-                    detail.trim_start_matches(": ").to_owned()
-                },
-            },
-        }
-    }
-
-    /// The body as text (invalid UTF-8 replaced).
-    #[must_use]
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// Whether the body looks like an HTML page (an error page from a proxy or the server).
-    #[must_use]
-    pub fn is_html(&self) -> bool {
-        self.content_type().is_some_and(|c| c.contains("html"))
-            || self.body.iter().take(64).skip_while(|b| b.is_ascii_whitespace()).take(1).any(|&b| b == b'<')
-    }
-}
-
-fn classify(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "invalid JSON",
-        serde_json::error::Category::Data => "unexpected field type",
-        serde_json::error::Category::Io => "read error",
     }
 }
 
@@ -514,7 +264,7 @@ impl HttpClient {
         }
         let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status().as_u16();
-        crate::policy::note_upstream_status(status);
+        crate::audit::note_upstream_status(status);
         let headers = response.headers().clone();
         let retry_after = headers
             .get(RETRY_AFTER)
@@ -646,67 +396,12 @@ fn check_segment(segment: &str) -> Result<()> {
     Ok(())
 }
 
-/// `Retry-After` as seconds or an HTTP date.
-#[must_use]
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Exponential backoff with jitter: ~250 ms, ~500 ms, ~1 s ...
-fn backoff(attempt: u32) -> Duration {
-    let base = 250u64 << attempt.saturating_sub(1).min(6);
-    let jitter = random_u64() % (base / 2 + 1);
-    Duration::from_millis(base / 2 + base / 4 + jitter)
-}
-
-fn random_u64() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(Instant::now().elapsed().as_nanos());
-    hasher.finish()
-}
-
-/// A token bucket: `rate` tokens per second, holding at most `2 × rate` (at least 1).
-#[derive(Debug)]
-pub struct RateLimiter {
-    rate: f64,
-    capacity: f64,
-    state: Mutex<(f64, Instant)>,
-}
-
-impl RateLimiter {
-    #[must_use]
-    pub fn new(rate: f64) -> Self {
-        let capacity = (rate * 2.0).max(1.0);
-        Self { rate, capacity, state: Mutex::new((capacity, Instant::now())) }
-    }
-
-    /// Wait until a token is available and take it.
-    pub async fn acquire(&self) {
-        loop {
-            let wait = {
-                let mut state = self.state.lock().await;
-                let now = Instant::now();
-                let (tokens, last) = *state;
-                let tokens = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.capacity);
-                if tokens >= 1.0 {
-                    *state = (tokens - 1.0, now);
-                    return;
-                }
-                *state = (tokens, now);
-                Duration::from_secs_f64((1.0 - tokens) / self.rate)
-            };
-            tokio::time::sleep(wait).await;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use reqwest::Method;
+
     use super::*;
 
     #[test]

@@ -5,6 +5,7 @@
 //! client, which sends through the one [`http`] layer; answers are rendered as compact text
 //! ([`render`]) and failures are mapped once ([`error`]).
 
+pub mod audit;
 pub mod bitbucket;
 pub mod bugzilla;
 pub mod config;

@@ -17,11 +17,12 @@ use rmcp::{
     tool_handler,
 };
 
+use crate::audit::{AuditLog, AuditRecord, IDENTIFYING_ARGS, with_upstream_status};
 use crate::bitbucket::BitbucketApi;
 use crate::bugzilla::BugzillaApi;
 use crate::config::{Config, origin_of};
 use crate::error::{Error, Result};
-use crate::policy::{AuditLog, AuditRecord, ToolPolicy};
+use crate::policy::ToolPolicy;
 use crate::redmine::RedmineApi;
 
 /// Cheap to clone: everything shared lives behind one `Arc`.
@@ -258,14 +259,20 @@ impl ServerHandler for TrackerServer {
             && let Err(error) = self.precheck(&route.attr, arguments.as_ref())
         {
             if let Some(audit) = &self.inner.audit {
-                audit.record(AuditRecord::new(&name, arguments.as_ref(), "refused", None, started.elapsed()));
+                audit.record(AuditRecord::new(
+                    &name,
+                    IDENTIFYING_ARGS,
+                    arguments.as_ref(),
+                    "refused",
+                    None,
+                    started.elapsed(),
+                ));
             }
             return error.into_call_tool_result();
         }
         let call = ToolCallContext::new(self, request, context);
         let (result, upstream_status) =
-            crate::policy::with_upstream_status(AssertUnwindSafe(self.tool_router.call(call)).catch_unwind())
-                .await;
+            with_upstream_status(AssertUnwindSafe(self.tool_router.call(call)).catch_unwind()).await;
         let result = result.unwrap_or_else(|_panic| {
             tracing::error!(tool = %name, "tool panicked");
             Err(McpError::internal_error(
@@ -281,6 +288,7 @@ impl ServerHandler for TrackerServer {
             };
             audit.record(AuditRecord::new(
                 &name,
+                IDENTIFYING_ARGS,
                 arguments.as_ref(),
                 outcome,
                 upstream_status,
