@@ -665,13 +665,9 @@ async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() 
     let names = dc.tool_names().await;
     let bitbucket: Vec<&String> = names.iter().filter(|n| n.starts_with("bitbucket_")).collect();
     assert_eq!(bitbucket.len(), 20, "{bitbucket:?}");
-    for absent in [
-        "bitbucket_list_issues",
-        "bitbucket_get_issue",
-        "bitbucket_create_issue",
-        "bitbucket_add_issue_comment",
-        "bitbucket_search_code",
-    ] {
+    let cloud_only = crate::common::variant_only_tools("cloud");
+    assert_eq!(cloud_only.len(), 5, "{cloud_only:?}");
+    for absent in &cloud_only {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
     dc.finish().await;

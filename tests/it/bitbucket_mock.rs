@@ -163,13 +163,9 @@ async fn every_tool_works_against_the_datacenter_mock() {
 
     // Data Center has no issue tracker and no code search: those tools are not listed.
     let names = s.tool_names().await;
-    for absent in [
-        "bitbucket_list_issues",
-        "bitbucket_get_issue",
-        "bitbucket_create_issue",
-        "bitbucket_add_issue_comment",
-        "bitbucket_search_code",
-    ] {
+    let cloud_only = crate::common::variant_only_tools("cloud");
+    assert_eq!(cloud_only.len(), 5, "{cloud_only:?}");
+    for absent in &cloud_only {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
     assert_eq!(names.len(), 20, "{names:?}");

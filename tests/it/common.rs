@@ -255,3 +255,20 @@ pub fn dev_env<'a>(extra: &[(&'a str, &'a str)], writes: bool) -> Vec<(&'a str, 
     env.extend_from_slice(extra);
     env
 }
+
+/// The tracker names (tool-name prefixes), from the trackers' own descriptors.
+pub fn tracker_names() -> Vec<&'static str> {
+    tracker_mcp::tracker::TRACKERS.iter().map(|spec| spec.name).collect()
+}
+
+/// Tools of the tool sets that exist only on one variant of their tracker (`only_on`), such
+/// as Bitbucket Cloud's issues and code search.
+pub fn variant_only_tools(variant: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for spec in tracker_mcp::tracker::TRACKERS {
+        for set in spec.toolsets.iter().filter(|set| set.only_on == Some(variant)) {
+            names.extend((set.router)().list_all().into_iter().map(|tool| tool.name.to_string()));
+        }
+    }
+    names
+}
