@@ -159,10 +159,6 @@ impl TrackerServer {
         self.api("Bugzilla")
     }
 
-    pub(crate) fn redmine(&self) -> Result<&crate::redmine::RedmineApi> {
-        self.api("Redmine")
-    }
-
     pub(crate) fn bitbucket(&self) -> Result<&crate::bitbucket::BitbucketApi> {
         self.api("Bitbucket")
     }

@@ -19,7 +19,7 @@ use crate::server::TrackerServer;
 /// Every tracker this binary knows, in the order they are listed and checked.
 pub const TRACKERS: &[&TrackerSpec] = &[
     // &crate::bugzilla::SPEC,
-    // &crate::redmine::SPEC,
+    &crate::redmine::SPEC,
     // &crate::bitbucket::SPEC,
 ];
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::api::str_of;
+use super::client::str_of;
 use crate::error::truncate_chars;
 pub use crate::render::slice_footer;
 use crate::render::{cut, footer_with, offset_footer, one_line, untrusted, when};

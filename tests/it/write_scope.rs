@@ -4,7 +4,7 @@
 use serde_json::json;
 use wiremock::MockServer;
 
-use crate::common::fake::{ok, upstream};
+use crate::common::fake::upstream;
 use crate::common::{Server, dev_env};
 
 async fn server(upstream: &MockServer, scope: Option<&str>) -> Server {

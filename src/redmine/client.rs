@@ -20,6 +20,8 @@ pub const TRACKER: &str = "Redmine";
 #[derive(Debug, Clone)]
 pub struct RedmineApi {
     http: HttpClient,
+    /// `scheme://host[:port]`, for the server's instructions.
+    origin: String,
     anonymous: bool,
     cache: Arc<Cache>,
 }
@@ -108,6 +110,7 @@ impl RedmineApi {
         };
         Ok(Self {
             http: HttpClient::new(TRACKER, config.url.clone(), auth, settings)?,
+            origin: crate::config::origin_of(&config.url),
             anonymous: config.api_key.is_none(),
             cache: Arc::default(),
         })
@@ -158,9 +161,10 @@ impl RedmineApi {
         ))
     }
 
-    /// One line for `tracker-mcp check`.
-    pub async fn check(&self) -> Result<String> {
-        self.whoami().await
+    /// `scheme://host[:port]` of this Redmine.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     // -----------------------------------------------------------------------------------------
