@@ -6,6 +6,7 @@
 
 mod attachments;
 pub mod client;
+mod endpoints;
 mod issue_fields;
 mod issue_writes;
 mod issues;

@@ -8,10 +8,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::client::{Subject, str_of};
+use super::endpoints as E;
 use super::params::*;
 use super::render::{self};
 use crate::error::Result;
-use crate::http::Request;
 use crate::server::TrackerServer;
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -43,9 +43,7 @@ impl TrackerServer {
         let api = self.redmine()?;
         let id = id_str("id", p.id)?;
         let offset = opt_offset("text_offset", p.text_offset)?;
-        let value = api
-            .get(Request::get(["attachments", &format!("{id}.json")]), &format!("attachment {id}"))
-            .await?;
+        let value = api.get(E::ATTACHMENT.request(&[&id]), &format!("attachment {id}")).await?;
         let a = &value["attachment"];
         let mut out = render::attachment_meta(a);
         let size = a["filesize"].as_u64().unwrap_or(0);
@@ -60,7 +58,7 @@ impl TrackerServer {
         }
         let response = api
             .send(
-                Request::get(["attachments", "download", &id]).accept("*/*"),
+                E::ATTACHMENT_DOWNLOAD.request(&[&id]).accept("*/*"),
                 Subject::read(&format!("attachment {id}")),
             )
             .await?;

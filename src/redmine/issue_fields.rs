@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::client::{Enum, Named, RedmineApi, TRACKER};
+use super::endpoints as E;
 use super::params::*;
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::params::{self};
 
 /// Issue fields shared by create and update.
@@ -179,15 +179,13 @@ pub(super) async fn issue_body(
 
 /// Resolve `me` to the key's own user id (writes need a number).
 async fn me_id(api: &RedmineApi) -> Result<String> {
-    let v = api.get(Request::get(["users", "current.json"]), "the current user").await?;
+    let v = api.get(E::CURRENT_USER.request(&[]), "the current user").await?;
     v["user"]["id"].as_u64().map(|i| i.to_string()).ok_or_else(|| Error::bad_response(TRACKER, "no user id"))
 }
 
 /// A project's numeric id (and a clear error when it is not visible).
 pub(super) async fn project_id(api: &RedmineApi, project: &str) -> Result<u64> {
-    let v = api
-        .get(Request::get(["projects", &format!("{project}.json")]), &format!("project `{project}`"))
-        .await?;
+    let v = api.get(E::PROJECT.request(&[project]), &format!("project `{project}`")).await?;
     v["project"]["id"].as_u64().ok_or_else(|| Error::bad_response(TRACKER, "project without id"))
 }
 
@@ -204,7 +202,7 @@ pub(super) async fn project_custom_fields(
         return Vec::new();
     }
     let request =
-        Request::get(["issues.json"]).query("project_id", project).query("status_id", "*").query("limit", 25);
+        E::ISSUES.request(&[]).query("project_id", project).query("status_id", "*").query("limit", 25);
     let mut known: Vec<Named> = Vec::new();
     if let Ok(v) = api.get(request, "the project's issues").await {
         for issue in v["issues"].as_array().into_iter().flatten() {

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::client::{Named, Subject, TRACKER, str_of};
+use super::endpoints as E;
 use super::issue_fields::{IssueFields, issue_body, precheck, project_custom_fields, project_id};
 use super::issues::fetch_issue;
 use super::params::*;
 use super::render::{self};
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::params::{self};
 use crate::server::TrackerServer;
 
@@ -102,7 +102,7 @@ impl TrackerServer {
         let mut body = issue_body(api, &p.fields, Some(&project), &known).await?;
         body.insert("project_id".into(), json!(pid));
         let body = json!({ "issue": body });
-        let request = Request::post(["issues.json"]).json(body.clone());
+        let request = E::CREATE_ISSUE.request(&[]).json(body.clone());
         if p.dry_run {
             return dry_run(api, &request, &body);
         }
@@ -159,7 +159,7 @@ impl TrackerServer {
         check_transition(&before["issue"], body.get("status_id"))?;
         let requested = body.clone();
         let body = json!({ "issue": body });
-        let request = Request::put(["issues", &format!("{id}.json")]).json(body.clone());
+        let request = E::UPDATE_ISSUE.request(&[&id]).json(body.clone());
         if p.dry_run {
             return dry_run(api, &request, &body);
         }
@@ -216,7 +216,7 @@ impl TrackerServer {
             issue.insert("private_notes".into(), json!(true));
         }
         let body = json!({ "issue": issue });
-        let request = Request::put(["issues", &format!("{id}.json")]).json(body.clone());
+        let request = E::UPDATE_ISSUE.request(&[&id]).json(body.clone());
         if p.dry_run {
             return dry_run(api, &request, &body);
         }
@@ -274,7 +274,7 @@ impl TrackerServer {
             relation.insert("delay".into(), json!(delay));
         }
         let body = json!({ "relation": relation });
-        let request = Request::post(["issues", &id.to_string(), "relations.json"]).json(body.clone());
+        let request = E::ADD_RELATION.request(&[&id.to_string()]).json(body.clone());
         if p.dry_run {
             return dry_run(api, &request, &body);
         }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::client::{Enum, Named, RedmineApi, str_of};
+use super::endpoints as E;
 use super::params::*;
 use super::render::{self, DetailNames, IssueView};
 use crate::error::{Error, Result};
@@ -82,7 +83,7 @@ impl TrackerServer {
         let limit = params::limit(p.page.limit)?;
         let offset = params::cursor(p.page.cursor.as_ref())?;
         let project = opt_project(p.project.as_ref())?;
-        let mut request = Request::get(["issues.json"]).query("limit", limit).query("offset", offset);
+        let mut request = E::ISSUES.request(&[]).query("limit", limit).query("offset", offset);
         let mut scope = Vec::new();
         if let Some(project) = &project {
             request = request.query("project_id", project);
@@ -353,7 +354,7 @@ fn date_range(arg: &str, value: &str) -> Result<String> {
 }
 
 pub(super) async fn fetch_issue(api: &RedmineApi, id: &str, include: &str) -> Result<Value> {
-    let mut request = Request::get(["issues", &format!("{id}.json")]);
+    let mut request = E::ISSUE.request(&[id]);
     if !include.is_empty() {
         request = request.query("include", include);
     }
@@ -400,32 +401,23 @@ async fn detail_names(api: &RedmineApi, value: &Value) -> DetailNames {
             }
             "fixed_version_id" => {
                 if versions.is_none() {
-                    versions = Some(
-                        id_names(api, Request::get(["projects", &project, "versions.json"]), "versions")
-                            .await,
-                    );
+                    versions =
+                        Some(id_names(api, E::PROJECT_VERSIONS.request(&[&project]), "versions").await);
                 }
                 lookup(versions.as_deref(), &id, "version")
             }
             "category_id" => {
                 if categories.is_none() {
                     categories = Some(
-                        id_names(
-                            api,
-                            Request::get(["projects", &project, "issue_categories.json"]),
-                            "issue_categories",
-                        )
-                        .await,
+                        id_names(api, E::PROJECT_CATEGORIES.request(&[&project]), "issue_categories").await,
                     );
                 }
                 lookup(categories.as_deref(), &id, "category")
             }
-            "project_id" => {
-                match api.get(Request::get(["projects", &format!("{id}.json")]), "a project").await {
-                    Ok(p) => str_of(&p["project"], "name").to_owned(),
-                    Err(_) => format!("project #{id}"),
-                }
-            }
+            "project_id" => match api.get(E::PROJECT.request(&[&id]), "a project").await {
+                Ok(p) => str_of(&p["project"], "name").to_owned(),
+                Err(_) => format!("project #{id}"),
+            },
             _ => continue,
         };
         names.insert(format!("{field}:{id}"), name);

@@ -3,10 +3,10 @@
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 
+use super::endpoints as E;
 use super::params::*;
 use super::render::{self};
 use crate::error::Result;
-use crate::http::Request;
 use crate::params::{self};
 use crate::server::TrackerServer;
 
@@ -28,10 +28,7 @@ impl TrackerServer {
         let limit = params::limit(p.page.limit)?;
         let offset = params::cursor(p.page.cursor.as_ref())?;
         let value = api
-            .get(
-                Request::get(["projects.json"]).query("limit", limit).query("offset", offset),
-                "the project list",
-            )
+            .get(E::PROJECTS.request(&[]).query("limit", limit).query("offset", offset), "the project list")
             .await?;
         Ok(render::projects(&value, offset, limit))
     }
@@ -52,14 +49,15 @@ impl TrackerServer {
         let project = project_arg(&p.project)?;
         let value = api
             .get(
-                Request::get(["projects", &format!("{project}.json")])
+                E::PROJECT
+                    .request(&[&project])
                     .query("include", "trackers,issue_categories,enabled_modules,time_entry_activities"),
                 &format!("project `{project}`"),
             )
             .await?;
         let members = api
             .get(
-                Request::get(["projects", &project, "memberships.json"]).query("limit", 100),
+                E::PROJECT_MEMBERSHIPS.request(&[&project]).query("limit", 100),
                 &format!("the members of project `{project}`"),
             )
             .await
@@ -86,9 +84,8 @@ impl TrackerServer {
         let project = project_arg(&p.project)?;
         let limit = params::limit(p.page.limit)? as usize;
         let offset = page_start(p.page.cursor.as_ref())?;
-        let value = api
-            .get(Request::get(["projects", &project, "versions.json"]), &format!("project `{project}`"))
-            .await?;
+        let value =
+            api.get(E::PROJECT_VERSIONS.request(&[&project]), &format!("project `{project}`")).await?;
         Ok(render::versions(&value, offset, limit))
     }
 }

@@ -5,10 +5,10 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::endpoints as E;
 use super::params::*;
 use super::render::{self};
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::params::{self, Page};
 use crate::server::TrackerServer;
 
@@ -54,8 +54,8 @@ impl TrackerServer {
         let offset = params::cursor(p.page.cursor.as_ref())?;
         let project = opt_project(p.project.as_ref())?;
         let mut request = match &project {
-            Some(project) => Request::get(["projects", project, "search.json"]),
-            None => Request::get(["search.json"]),
+            Some(project) => E::PROJECT_SEARCH.request(&[project]),
+            None => E::SEARCH.request(&[]),
         }
         .query("q", query.trim())
         .query("limit", limit)

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::client::{Enum, Subject, TRACKER, str_of};
+use super::endpoints as E;
 use super::issue_fields::project_id;
 use super::params::*;
 use super::render::{self};
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::params::{self, Page};
 use crate::server::TrackerServer;
 
@@ -71,7 +71,7 @@ impl TrackerServer {
         let limit = params::limit(p.page.limit)?;
         let offset = params::cursor(p.page.cursor.as_ref())?;
         let project = opt_project(p.project.as_ref())?;
-        let mut request = Request::get(["time_entries.json"]).query("limit", limit).query("offset", offset);
+        let mut request = E::TIME_ENTRIES.request(&[]).query("limit", limit).query("offset", offset);
         if let Some(project) = &project {
             request = request.query("project_id", project);
         }
@@ -139,7 +139,7 @@ impl TrackerServer {
             entry.insert("comments".into(), json!(short_comment(c)?));
         }
         let body = json!({ "time_entry": entry });
-        let request = Request::post(["time_entries.json"]).json(body.clone());
+        let request = E::LOG_TIME.request(&[]).json(body.clone());
         if p.dry_run {
             return dry_run(api, &request, &body);
         }

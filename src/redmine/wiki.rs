@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::{Map, json};
 
 use super::client::Subject;
+use super::endpoints as E;
 use super::params::*;
 use super::render::{self};
 use crate::error::{Error, Result};
-use crate::http::Request;
 use crate::params::{self};
 use crate::server::TrackerServer;
 
@@ -63,12 +63,8 @@ impl TrackerServer {
         let project = project_arg(&p.project)?;
         let limit = params::limit(p.page.limit)? as usize;
         let offset = page_start(p.page.cursor.as_ref())?;
-        let value = api
-            .get(
-                Request::get(["projects", &project, "wiki", "index.json"]),
-                &format!("the wiki of project `{project}`"),
-            )
-            .await?;
+        let value =
+            api.get(E::WIKI_INDEX.request(&[&project]), &format!("the wiki of project `{project}`")).await?;
         Ok(render::wiki_index(&value, &project, offset, limit))
     }
 
@@ -92,9 +88,9 @@ impl TrackerServer {
         let request = match p.version {
             Some(v) => {
                 let v = id_str("version", v)?;
-                Request::get(["projects", &project, "wiki", title, &format!("{v}.json")])
+                E::WIKI_PAGE_VERSION.request(&[&project, title, &v])
             }
-            None => Request::get(["projects", &project, "wiki", &format!("{title}.json")]),
+            None => E::WIKI_PAGE.request(&[&project, title]),
         }
         .query("include", "attachments");
         let value = api.get(request, &format!("wiki page {title} of project `{project}`")).await?;
@@ -131,8 +127,7 @@ impl TrackerServer {
             page.insert("parent_title".into(), json!(title_arg(parent)?));
         }
         let body = json!({ "wiki_page": page });
-        let request =
-            Request::put(["projects", &project, "wiki", &format!("{title}.json")]).json(body.clone());
+        let request = E::UPDATE_WIKI_PAGE.request(&[&project, title]).json(body.clone());
         if p.dry_run {
             return dry_run(api, &request, &body);
         }
@@ -140,7 +135,7 @@ impl TrackerServer {
         let response = api.send(request, Subject::write("edit", &subject)).await?;
         let created = response.status == 201;
         let version = api
-            .get(Request::get(["projects", &project, "wiki", &format!("{title}.json")]), &subject)
+            .get(E::WIKI_PAGE.request(&[&project, title]), &subject)
             .await
             .ok()
             .map(|v| v["wiki_page"]["version"].to_string());
