@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::common::{Server, live};
-use tracker_mcp::bitbucket::api::Endpoint;
-use tracker_mcp::bitbucket::{cloud, datacenter};
+use tracker_mcp::bitbucket::endpoints::Endpoint;
+use tracker_mcp::bitbucket::endpoints::{cloud, datacenter};
 
 fn log_lines(path: &str) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -58,7 +58,7 @@ fn check_log(log: &str, since: usize, api: &str, marker: &str, inventory: &[Endp
         })
         .collect();
     for ep in inventory {
-        let key = (ep.method.to_owned(), format!("{spec_prefix}{}", ep.path));
+        let key = (ep.method.to_string(), format!("{spec_prefix}{}", ep.path));
         assert!(
             seen.contains(&key),
             "{} {} was never exercised through the mock; seen {seen:#?}",
