@@ -21,7 +21,6 @@ pub mod render;
 mod repositories;
 
 use futures::future::BoxFuture;
-use rmcp::handler::server::tool::ToolRouter;
 use rmcp::model::JsonObject;
 use rmcp::{tool, tool_router};
 use serde_json::Value;
@@ -116,15 +115,9 @@ impl TrackerApi for BitbucketApi {
 }
 
 impl TrackerServer {
-    /// The Bitbucket tools for `flavor`: every tool set [`SPEC`] offers on it. (Temporary:
-    /// the server will build its router from [`SPEC`].)
-    pub(crate) fn bitbucket_router(flavor: Flavor) -> ToolRouter<Self> {
-        let variant = variant_of(flavor);
-        let mut router = ToolRouter::new();
-        for set in SPEC.toolsets.iter().filter(|set| set.only_on.is_none_or(|only| only == variant)) {
-            router += (set.router)();
-        }
-        router
+    /// The configured Bitbucket client.
+    pub(crate) fn bitbucket(&self) -> Result<&BitbucketApi> {
+        self.api("Bitbucket")
     }
 }
 

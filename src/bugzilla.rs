@@ -19,7 +19,6 @@ pub mod render;
 mod users;
 
 use futures::future::BoxFuture;
-use rmcp::handler::server::tool::ToolRouter;
 use rmcp::model::JsonObject;
 use rmcp::{tool, tool_router};
 use serde::Deserialize;
@@ -112,14 +111,9 @@ impl TrackerServer {
 }
 
 impl TrackerServer {
-    /// Every Bugzilla tool (until the server assembles the tool sets from [`SPEC`]).
-    pub(crate) fn bugzilla_router() -> ToolRouter<Self> {
-        let mut router = Self::bugzilla_core();
-        router += Self::bugzilla_bugs();
-        router += Self::bugzilla_attachments();
-        router += Self::bugzilla_products();
-        router += Self::bugzilla_users();
-        router
+    /// The configured Bugzilla client.
+    pub(crate) fn bugzilla(&self) -> Result<&BugzillaApi> {
+        self.api("Bugzilla")
     }
 }
 
@@ -203,71 +197,6 @@ impl BugzillaApi {
                 "Key accepted, login unknown: Bugzilla {version} has no /rest/whoami. Set \
                  BUGZILLA_LOGIN to the key owner's login so it can be checked; {mode}."
             )),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The tool sets hold exactly today's memberships (`policy::TOOLSETS`).
-    #[test]
-    fn toolsets_match_the_policy_list() {
-        for set in SPEC.toolsets {
-            let mut tools: Vec<String> =
-                (set.router)().list_all().into_iter().map(|t| t.name.into()).collect();
-            tools.sort();
-            let mut expected: Vec<String> = crate::policy::TOOLSETS
-                .iter()
-                .find(|(name, _)| *name == set.name)
-                .map(|(_, tools)| tools.iter().map(|t| (*t).to_owned()).collect())
-                .unwrap_or_default();
-            expected.sort();
-            assert_eq!(tools, expected, "{}", set.name);
-        }
-        let listed = crate::policy::TOOLSETS.iter().filter(|(name, _)| name.starts_with("bugzilla:")).count();
-        assert_eq!(listed, SPEC.toolsets.len());
-    }
-
-    /// The audit keeps the same arguments as today: the shared list, as far as these tools have them.
-    #[test]
-    fn identifying_args_are_the_shared_ones_these_tools_have() {
-        let mut present: Vec<String> = TrackerServer::bugzilla_router()
-            .list_all()
-            .iter()
-            .flat_map(|t| {
-                t.input_schema
-                    .get("properties")
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().cloned().collect::<Vec<_>>())
-                    .unwrap_or_default()
-            })
-            .filter(|arg| crate::audit::IDENTIFYING_ARGS.contains(&arg.as_str()))
-            .collect();
-        present.sort();
-        present.dedup();
-        let mut declared: Vec<String> = SPEC.identifying_args.iter().map(|a| (*a).to_owned()).collect();
-        declared.sort();
-        assert_eq!(declared, present);
-    }
-
-    #[test]
-    fn scope_target_is_the_trimmed_product() {
-        let args = |v: Value| v.as_object().cloned().unwrap_or_default();
-        assert_eq!(scope_target(&args(serde_json::json!({"product": " Alpha "}))), Some("Alpha".into()));
-        assert_eq!(scope_target(&args(serde_json::json!({"product": "  "}))), None);
-        assert_eq!(scope_target(&args(serde_json::json!({"bug": 7}))), None);
-        for value in [
-            serde_json::json!({"product": " Alpha "}),
-            serde_json::json!({"product": 3}),
-            serde_json::json!({}),
-        ] {
-            let value = args(value);
-            assert_eq!(
-                scope_target(&value).map(|c| format!("bugzilla:{c}")),
-                crate::policy::scope_target("bugzilla_create_bug", Some(&value))
-            );
         }
     }
 }

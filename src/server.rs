@@ -154,15 +154,6 @@ impl TrackerServer {
             .ok_or_else(|| Error::Denied(format!("{title} is not configured")))
     }
 
-    // Until the trackers bring their own accessors (layout merge).
-    pub(crate) fn bugzilla(&self) -> Result<&crate::bugzilla::BugzillaApi> {
-        self.api("Bugzilla")
-    }
-
-    pub(crate) fn bitbucket(&self) -> Result<&crate::bitbucket::BitbucketApi> {
-        self.api("Bitbucket")
-    }
-
     /// Write out everything still queued for the audit log (call before exiting).
     pub async fn flush_audit_log(&self) {
         if let Some(audit) = &self.inner.audit {

@@ -310,6 +310,8 @@ pub fn attachment_meta(a: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use serde_json::json;
 
     use super::*;
