@@ -10,39 +10,6 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result, redact_secrets};
 
-/// Argument names kept by the audit log (identifiers, never free text), until each tracker
-/// names its own in its descriptor.
-pub const IDENTIFYING_ARGS: &[&str] = &[
-    "id",
-    "ids",
-    "bug_id",
-    "issue_id",
-    "project",
-    "project_id",
-    "product",
-    "component",
-    "workspace",
-    "repo",
-    "repository",
-    "repo_slug",
-    "pull_request_id",
-    "pr_id",
-    "branch",
-    "commit",
-    "path",
-    "page",
-    "attachment_id",
-    "comment_id",
-    "version",
-    "status",
-    "tracker",
-    "assignee",
-    "limit",
-    "offset",
-    "cursor",
-    "dry_run",
-];
-
 tokio::task_local! {
     /// The last upstream HTTP status seen by the tool call running in this task.
     static UPSTREAM_STATUS: std::cell::Cell<Option<u16>>;

@@ -6,94 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-
-/// Every tool's area, for `TRACKER_MCP_TOOLSETS` (`tracker:area`). `whoami` tools are in
-/// `core`, which comes with any area of their tracker. A test keeps this table complete.
-pub const TOOLSETS: &[(&str, &[&str])] = &[
-    ("bugzilla:core", &["bugzilla_whoami"]),
-    (
-        "bugzilla:bugs",
-        &[
-            "bugzilla_get_bug",
-            "bugzilla_search_bugs",
-            "bugzilla_get_comments",
-            "bugzilla_get_history",
-            "bugzilla_create_bug",
-            "bugzilla_update_bug",
-            "bugzilla_add_comment",
-        ],
-    ),
-    (
-        "bugzilla:attachments",
-        &["bugzilla_list_attachments", "bugzilla_get_attachment", "bugzilla_add_attachment"],
-    ),
-    ("bugzilla:products", &["bugzilla_list_products", "bugzilla_get_product", "bugzilla_get_field_values"]),
-    ("bugzilla:users", &["bugzilla_search_users"]),
-    ("redmine:core", &["redmine_whoami"]),
-    ("redmine:projects", &["redmine_list_projects", "redmine_get_project", "redmine_list_versions"]),
-    (
-        "redmine:issues",
-        &[
-            "redmine_search_issues",
-            "redmine_get_issue",
-            "redmine_list_enumerations",
-            "redmine_get_attachment",
-            "redmine_create_issue",
-            "redmine_update_issue",
-            "redmine_add_note",
-            "redmine_add_relation",
-        ],
-    ),
-    ("redmine:time", &["redmine_list_time_entries", "redmine_log_time"]),
-    ("redmine:wiki", &["redmine_list_wiki_pages", "redmine_get_wiki_page", "redmine_update_wiki_page"]),
-    ("redmine:search", &["redmine_search"]),
-    ("bitbucket:core", &["bitbucket_whoami"]),
-    (
-        "bitbucket:repositories",
-        &[
-            "bitbucket_list_projects",
-            "bitbucket_list_repositories",
-            "bitbucket_get_repository",
-            "bitbucket_list_branches",
-            "bitbucket_list_commits",
-            "bitbucket_get_commit",
-            "bitbucket_get_file",
-            "bitbucket_search_code",
-        ],
-    ),
-    (
-        "bitbucket:pull_requests",
-        &[
-            "bitbucket_list_pull_requests",
-            "bitbucket_get_pull_request",
-            "bitbucket_get_pull_request_diff",
-            "bitbucket_list_pull_request_comments",
-            "bitbucket_list_pull_request_commits",
-            "bitbucket_get_pull_request_activity",
-            "bitbucket_create_pull_request",
-            "bitbucket_add_pull_request_comment",
-            "bitbucket_approve_pull_request",
-            "bitbucket_request_changes",
-            "bitbucket_merge_pull_request",
-            "bitbucket_decline_pull_request",
-        ],
-    ),
-    (
-        "bitbucket:issues",
-        &[
-            "bitbucket_list_issues",
-            "bitbucket_get_issue",
-            "bitbucket_create_issue",
-            "bitbucket_add_issue_comment",
-        ],
-    ),
-];
-
-/// The `tracker:area` a tool belongs to.
-#[must_use]
-pub fn toolset_of(tool: &str) -> Option<&'static str> {
-    TOOLSETS.iter().find(|(_, tools)| tools.contains(&tool)).map(|(set, _)| *set)
-}
+use crate::tracker::TrackerSpec;
 
 /// The tool-name filter built from the configuration.
 #[derive(Debug, Clone)]
@@ -116,34 +29,39 @@ impl ToolPolicy {
         }
     }
 
-    /// Whether the tool's area was asked for (`TRACKER_MCP_TOOLSETS`).
-    fn in_toolsets(&self, name: &str) -> bool {
+    /// Whether the tool set `set` (`tracker:area`) was asked for (`TRACKER_MCP_TOOLSETS`):
+    /// by its name, by its tracker's name (`tracker` or `tracker:*`), or, for `core`
+    /// (whoami), by any area of its tracker.
+    #[must_use]
+    pub fn wants_toolset(&self, set: &str) -> bool {
         if self.toolsets.is_empty() {
             return true;
         }
-        let Some(set) = toolset_of(name) else { return false };
         let tracker = set.split(':').next().unwrap_or_default();
         self.toolsets.iter().any(|wanted| {
             wanted == set
                 || wanted == tracker
                 || wanted.strip_suffix(":*") == Some(tracker)
-                // `core` (whoami) comes with any area of its tracker.
                 || (set.ends_with(":core") && wanted.split(':').next() == Some(tracker))
         })
     }
 
-    /// Every `TRACKER_MCP_TOOLSETS` entry must name a known tracker or area.
-    pub fn check_toolsets(&self) -> Result<()> {
+    /// Every `TRACKER_MCP_TOOLSETS` entry must name a known tracker or area of `trackers`.
+    pub fn check_toolsets(&self, trackers: &[&TrackerSpec]) -> Result<()> {
+        let sets = || trackers.iter().flat_map(|spec| spec.toolsets.iter().map(|set| set.name));
         for wanted in &self.toolsets {
             let tracker = wanted.split(':').next().unwrap_or_default();
-            let known = TOOLSETS.iter().any(|(set, _)| {
-                set == wanted
-                    || *set == format!("{tracker}:core")
-                        && (wanted == tracker || wanted == &format!("{tracker}:*"))
-            });
+            let known = sets().any(|set| set == wanted)
+                || trackers.iter().any(|spec| {
+                    spec.name == tracker && (wanted == tracker || *wanted == format!("{tracker}:*"))
+                });
             if !known {
-                let names: Vec<&str> =
-                    TOOLSETS.iter().map(|(set, _)| *set).filter(|s| !s.ends_with(":core")).collect();
+                let mut names: Vec<&str> = Vec::new();
+                for set in sets().filter(|s| !s.ends_with(":core")) {
+                    if !names.contains(&set) {
+                        names.push(set);
+                    }
+                }
                 return Err(Error::Config(format!(
                     "TRACKER_MCP_TOOLSETS: unknown tool set `{wanted}`; known: {}, or a tracker name alone",
                     names.join(", ")
@@ -153,17 +71,14 @@ impl ToolPolicy {
         Ok(())
     }
 
-    /// Whether `tool` is served: writes only when enabled, then the allow list (if any), then
-    /// the deny list.
+    /// Whether `tool` (of a wanted tool set) is served: writes only when enabled, then the
+    /// allow list (if any), then the deny list.
     #[must_use]
     pub fn permits(&self, tool: &Tool) -> bool {
         if !self.enable_writes && !is_read_only(tool) {
             return false;
         }
         let name = tool.name.as_ref();
-        if !self.in_toolsets(name) {
-            return false;
-        }
         let allowed = self.allow.is_empty() || self.allow.iter().any(|p| glob_match(p, name));
         allowed && !self.deny.iter().any(|p| glob_match(p, name))
     }
@@ -218,33 +133,27 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     pi == p.len()
 }
 
-/// The place a call acts on, as `tracker:container`, from its arguments: Bitbucket
-/// `workspace/repo`, Redmine `project`, Bugzilla `product`. `None` when the arguments do not
-/// name one.
+/// The place a call acts on, as `tracker:container` (Bitbucket `workspace/repo`, Redmine
+/// `project`, Bugzilla `product`: each tracker's [`TrackerSpec::scope_target`]). `None` when
+/// the arguments do not name one.
 #[must_use]
-pub fn scope_target(tool: &str, arguments: Option<&Map<String, Value>>) -> Option<String> {
-    let arguments = arguments?;
-    let text =
-        |key: &str| arguments.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-    let tracker = tool.split('_').next()?;
-    let container = match tracker {
-        "bitbucket" => format!("{}/{}", text("workspace")?, text("repo")?),
-        "redmine" => {
-            arguments.get("project").map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))?
-        }
-        "bugzilla" => text("product")?.to_owned(),
-        _ => return None,
-    };
-    Some(format!("{tracker}:{container}"))
+pub fn scope_target(spec: &TrackerSpec, arguments: Option<&Map<String, Value>>) -> Option<String> {
+    Some(format!("{}:{}", spec.name, (spec.scope_target)(arguments?)?))
 }
 
-/// Whether a destructive call may act on `target` under `TRACKER_MCP_WRITE_SCOPE`.
-pub fn check_write_scope(scope: &[String], tool: &str, arguments: Option<&Map<String, Value>>) -> Result<()> {
+/// Whether a destructive call of `tool` (a tool of `spec`) may act where its arguments say,
+/// under `TRACKER_MCP_WRITE_SCOPE`.
+pub fn check_write_scope(
+    scope: &[String],
+    spec: Option<&TrackerSpec>,
+    tool: &str,
+    arguments: Option<&Map<String, Value>>,
+) -> Result<()> {
     if scope.is_empty() {
         return Ok(());
     }
     let allowed = scope.join(", ");
-    match scope_target(tool, arguments) {
+    match spec.and_then(|spec| scope_target(spec, arguments)) {
         Some(target) if scope.iter().any(|pattern| glob_match(pattern, &target)) => Ok(()),
         Some(target) => Err(Error::Denied(format!(
             "{tool} may act only within TRACKER_MCP_WRITE_SCOPE ({allowed}); {target} is outside it. \
@@ -260,6 +169,7 @@ pub fn check_write_scope(scope: &[String], tool: &str, arguments: Option<&Map<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tracker::Toolset;
 
     #[test]
     fn globs() {
@@ -271,6 +181,38 @@ mod tests {
         assert!(!glob_match("a*b", "acbd"));
     }
 
+    fn no_tools() -> rmcp::handler::server::tool::ToolRouter<crate::server::TrackerServer> {
+        rmcp::handler::server::tool::ToolRouter::new()
+    }
+
+    const fn set(name: &'static str) -> Toolset {
+        Toolset { name, router: no_tools, only_on: None }
+    }
+
+    fn project(arguments: &Map<String, Value>) -> Option<String> {
+        arguments.get("project").map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+    }
+
+    fn workspace_repo(arguments: &Map<String, Value>) -> Option<String> {
+        let text = |key: &str| arguments.get(key)?.as_str().map(str::trim).filter(|s| !s.is_empty());
+        Some(format!("{}/{}", text("workspace")?, text("repo")?))
+    }
+
+    const REDMINE: TrackerSpec = TrackerSpec {
+        name: "redmine",
+        connect: |_| None,
+        toolsets: &[set("redmine:core"), set("redmine:issues"), set("redmine:wiki")],
+        scope_target: project,
+        identifying_args: &[],
+    };
+    const BITBUCKET: TrackerSpec = TrackerSpec {
+        name: "bitbucket",
+        connect: |_| None,
+        toolsets: &[set("bitbucket:core"), set("bitbucket:repositories"), set("bitbucket:repositories")],
+        scope_target: workspace_repo,
+        identifying_args: &[],
+    };
+
     #[test]
     fn toolsets_select_areas_with_their_core() {
         let policy = ToolPolicy {
@@ -279,15 +221,23 @@ mod tests {
             deny: vec![],
             toolsets: vec!["redmine:wiki".into(), "bitbucket".into()],
         };
-        assert!(policy.in_toolsets("redmine_get_wiki_page"));
-        assert!(policy.in_toolsets("redmine_whoami"));
-        assert!(!policy.in_toolsets("redmine_get_issue"));
-        assert!(policy.in_toolsets("bitbucket_merge_pull_request"));
-        assert!(!policy.in_toolsets("bugzilla_get_bug"));
-        assert!(policy.check_toolsets().is_ok());
+        assert!(policy.wants_toolset("redmine:wiki"));
+        assert!(policy.wants_toolset("redmine:core"));
+        assert!(!policy.wants_toolset("redmine:issues"));
+        assert!(policy.wants_toolset("bitbucket:repositories"));
+        assert!(!policy.wants_toolset("bugzilla:bugs"));
+        assert!(!policy.wants_toolset("bugzilla:core"));
+        assert!(policy.check_toolsets(&[&REDMINE, &BITBUCKET]).is_ok());
+        let star = ToolPolicy { toolsets: vec!["bitbucket:*".into()], ..policy.clone() };
+        assert!(star.wants_toolset("bitbucket:core") && star.check_toolsets(&[&BITBUCKET]).is_ok());
         let bad = ToolPolicy { toolsets: vec!["redmine:wikis".into()], ..policy };
-        let message = bad.check_toolsets().expect_err("unknown").to_string();
-        assert!(message.contains("redmine:wikis") && message.contains("redmine:wiki"), "{message}");
+        let message = bad.check_toolsets(&[&REDMINE, &BITBUCKET]).expect_err("unknown").to_string();
+        assert!(
+            message.contains(
+                "unknown tool set `redmine:wikis`; known: redmine:issues, redmine:wiki, bitbucket:repositories, or"
+            ),
+            "{message}"
+        );
     }
 
     #[test]
@@ -295,9 +245,11 @@ mod tests {
         let scope = vec!["bitbucket:acme/*".to_owned(), "redmine:alpha".to_owned()];
         let args = |v: Value| v.as_object().cloned();
         let merge = "bitbucket_merge_pull_request";
+        let bitbucket = Some(&BITBUCKET);
         assert!(
             check_write_scope(
                 &scope,
+                bitbucket,
                 merge,
                 args(serde_json::json!({"workspace": "acme", "repo": "web"})).as_ref()
             )
@@ -305,15 +257,17 @@ mod tests {
         );
         let e = check_write_scope(
             &scope,
+            bitbucket,
             merge,
             args(serde_json::json!({"workspace": "other", "repo": "web"})).as_ref(),
         )
         .expect_err("outside");
         assert!(e.to_string().contains("bitbucket:other/web is outside"), "{e}");
-        assert!(check_write_scope(&scope, merge, None).is_err());
-        assert!(check_write_scope(&[], merge, None).is_ok());
+        assert!(check_write_scope(&scope, bitbucket, merge, None).is_err());
+        assert!(check_write_scope(&scope, None, "other_tool", None).is_err());
+        assert!(check_write_scope(&[], bitbucket, merge, None).is_ok());
         assert_eq!(
-            scope_target("redmine_create_issue", args(serde_json::json!({"project": 7})).as_ref()).as_deref(),
+            scope_target(&REDMINE, args(serde_json::json!({"project": 7})).as_ref()).as_deref(),
             Some("redmine:7")
         );
     }

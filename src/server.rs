@@ -17,13 +17,11 @@ use rmcp::{
     tool_handler,
 };
 
-use crate::audit::{AuditLog, AuditRecord, IDENTIFYING_ARGS, with_upstream_status};
-use crate::bitbucket::BitbucketApi;
-use crate::bugzilla::BugzillaApi;
-use crate::config::{Config, origin_of};
+use crate::audit::{AuditLog, AuditRecord, with_upstream_status};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::policy::ToolPolicy;
-use crate::redmine::RedmineApi;
+use crate::tracker::{Client, TRACKERS, TrackerSpec};
 
 /// Cheap to clone: everything shared lives behind one `Arc`.
 #[derive(Clone)]
@@ -34,9 +32,8 @@ pub struct TrackerServer {
 }
 
 struct Inner {
-    bugzilla: Option<BugzillaApi>,
-    redmine: Option<RedmineApi>,
-    bitbucket: Option<BitbucketApi>,
+    /// The configured trackers' clients, in [`TRACKERS`] order.
+    apis: Vec<(&'static TrackerSpec, Client)>,
     audit: Option<AuditLog>,
     instructions: String,
     /// `TRACKER_MCP_WRITE_SCOPE`: where destructive tools may act.
@@ -49,14 +46,27 @@ impl TrackerServer {
     /// Build the API clients of the configured trackers and the filtered tool set.
     /// Must run inside a Tokio runtime (the audit log writer is a task).
     pub fn new(config: &Config) -> Result<Self> {
-        let bugzilla = config.bugzilla.as_ref().map(|c| BugzillaApi::new(c, &config.http)).transpose()?;
-        let redmine = config.redmine.as_ref().map(|c| RedmineApi::new(c, &config.http)).transpose()?;
-        let bitbucket = config.bitbucket.as_ref().map(|c| BitbucketApi::new(c, &config.http)).transpose()?;
-
-        let mut tool_router = Self::full_router(config);
+        let mut apis = Vec::new();
+        for spec in TRACKERS {
+            if let Some(api) = (spec.connect)(config) {
+                apis.push((*spec, api?));
+            }
+        }
         let policy = ToolPolicy::from_config(config);
-        policy.check_toolsets()?;
-        let all = tool_router.list_all();
+        policy.check_toolsets(TRACKERS)?;
+        let mut tool_router = ToolRouter::new();
+        let mut all = Vec::new();
+        for (spec, api) in &apis {
+            for set in spec.offered(api.as_ref()) {
+                let router = (set.router)();
+                // The allow list is checked against every tool of the configured trackers, so
+                // a pattern that only misses because of the tool sets is not called a typo.
+                all.extend(router.list_all());
+                if policy.wants_toolset(set.name) {
+                    tool_router += router;
+                }
+            }
+        }
         policy.check_allow_list(&all)?;
         for tool in &all {
             if !policy.permits(tool) {
@@ -77,12 +87,10 @@ impl TrackerServer {
             ));
         }
         let audit = config.audit_log.as_deref().map(AuditLog::open).transpose()?;
-        let instructions = instructions(config, &tool_router);
+        let instructions = instructions(config, &apis, &tool_router);
         Ok(Self {
             inner: Arc::new(Inner {
-                bugzilla,
-                redmine,
-                bitbucket,
+                apis,
                 audit,
                 instructions,
                 write_scope: config.write_scope.clone(),
@@ -90,21 +98,6 @@ impl TrackerServer {
             }),
             tool_router,
         })
-    }
-
-    /// Every tool of the configured trackers, before policy.
-    fn full_router(config: &Config) -> ToolRouter<Self> {
-        let mut router = ToolRouter::new();
-        if config.bugzilla.is_some() {
-            router += Self::bugzilla_router();
-        }
-        if config.redmine.is_some() {
-            router += Self::redmine_router();
-        }
-        if let Some(bitbucket) = &config.bitbucket {
-            router += Self::bitbucket_router(bitbucket.flavor);
-        }
-        router
     }
 
     /// The tools this server lists, sorted by name.
@@ -151,16 +144,14 @@ impl TrackerServer {
         });
     }
 
-    pub(crate) fn bugzilla(&self) -> Result<&BugzillaApi> {
-        self.inner.bugzilla.as_ref().ok_or_else(|| Error::Denied("Bugzilla is not configured".into()))
-    }
-
-    pub(crate) fn redmine(&self) -> Result<&RedmineApi> {
-        self.inner.redmine.as_ref().ok_or_else(|| Error::Denied("Redmine is not configured".into()))
-    }
-
-    pub(crate) fn bitbucket(&self) -> Result<&BitbucketApi> {
-        self.inner.bitbucket.as_ref().ok_or_else(|| Error::Denied("Bitbucket is not configured".into()))
+    /// The configured client of type `T`; `title` names the tracker in the refusal when it is
+    /// not configured. Each tracker wraps this in its own accessor (`self.redmine()`).
+    pub(crate) fn api<T: std::any::Any>(&self, title: &str) -> Result<&T> {
+        self.inner
+            .apis
+            .iter()
+            .find_map(|(_, api)| (api.as_ref() as &dyn std::any::Any).downcast_ref::<T>())
+            .ok_or_else(|| Error::Denied(format!("{title} is not configured")))
     }
 
     /// Write out everything still queued for the audit log (call before exiting).
@@ -174,16 +165,10 @@ impl TrackerServer {
     /// The trackers are checked at the same time (a slow one does not delay the others); the
     /// lines keep their order.
     pub async fn check(&self) -> Vec<(&'static str, Result<String>)> {
-        let inner = &self.inner;
-        let (bugzilla, redmine, bitbucket) = futures::join!(
-            async { Some(inner.bugzilla.as_ref()?.check().await) },
-            async { Some(inner.redmine.as_ref()?.check().await) },
-            async { Some(inner.bitbucket.as_ref()?.check().await) },
-        );
-        [("bugzilla", bugzilla), ("redmine", redmine), ("bitbucket", bitbucket)]
-            .into_iter()
-            .filter_map(|(tracker, outcome)| Some((tracker, outcome?)))
-            .collect()
+        futures::future::join_all(
+            self.inner.apis.iter().map(|(spec, api)| async move { (spec.name, api.check().await) }),
+        )
+        .await
     }
 }
 
@@ -192,27 +177,19 @@ impl TrackerServer {
     fn precheck(&self, tool: &Tool, arguments: Option<&rmcp::model::JsonObject>) -> Result<()> {
         crate::schema::validate_arguments(&tool.input_schema, arguments)?;
         if tool.annotations.as_ref().and_then(|a| a.destructive_hint) == Some(true) {
-            crate::policy::check_write_scope(&self.inner.write_scope, &tool.name, arguments)?;
+            let spec = TrackerSpec::of_tool(&tool.name);
+            crate::policy::check_write_scope(&self.inner.write_scope, spec, &tool.name, arguments)?;
         }
         Ok(())
     }
 }
 
-fn instructions(config: &Config, router: &ToolRouter<TrackerServer>) -> String {
-    let mut on = Vec::new();
-    if let Some(c) = &config.bugzilla {
-        on.push(format!("Bugzilla at {} (bugzilla_* tools)", origin_of(&c.url)));
-    }
-    if let Some(c) = &config.redmine {
-        on.push(format!("Redmine at {} (redmine_* tools)", origin_of(&c.url)));
-    }
-    if let Some(c) = &config.bitbucket {
-        let flavor = match c.flavor {
-            crate::config::Flavor::Cloud => "Cloud",
-            crate::config::Flavor::DataCenter => "Data Center",
-        };
-        on.push(format!("Bitbucket {flavor} at {} (bitbucket_* tools)", origin_of(&c.url)));
-    }
+fn instructions(
+    config: &Config,
+    apis: &[(&'static TrackerSpec, Client)],
+    router: &ToolRouter<TrackerServer>,
+) -> String {
+    let on: Vec<String> = apis.iter().map(|(_, api)| api.describe()).collect();
     let writes = if config.enable_writes {
         "Writes are enabled: tools marked as changing data act on the tracker for real."
     } else {
@@ -252,6 +229,7 @@ impl ServerHandler for TrackerServer {
         let name = request.name.to_string();
         let arguments = request.arguments.clone();
         let started = Instant::now();
+        let identifying_args = TrackerSpec::of_tool(&name).map_or(&[][..], |spec| spec.identifying_args);
         // Types, nesting and sizes are checked against the schema first, so that every refusal
         // names its argument and no request is made with them; destructive tools must also
         // stay within TRACKER_MCP_WRITE_SCOPE.
@@ -261,7 +239,7 @@ impl ServerHandler for TrackerServer {
             if let Some(audit) = &self.inner.audit {
                 audit.record(AuditRecord::new(
                     &name,
-                    IDENTIFYING_ARGS,
+                    identifying_args,
                     arguments.as_ref(),
                     "refused",
                     None,
@@ -288,7 +266,7 @@ impl ServerHandler for TrackerServer {
             };
             audit.record(AuditRecord::new(
                 &name,
-                IDENTIFYING_ARGS,
+                identifying_args,
                 arguments.as_ref(),
                 outcome,
                 upstream_status,

@@ -17,11 +17,8 @@ use crate::error::Result;
 use crate::server::TrackerServer;
 
 /// Every tracker this binary knows, in the order they are listed and checked.
-pub const TRACKERS: &[&TrackerSpec] = &[
-    // &crate::bugzilla::SPEC,
-    // &crate::redmine::SPEC,
-    // &crate::bitbucket::SPEC,
-];
+pub const TRACKERS: &[&TrackerSpec] =
+    &[&crate::bugzilla::SPEC, &crate::redmine::SPEC, &crate::bitbucket::SPEC];
 
 /// What a tracker tells the rest of the server about itself.
 pub struct TrackerSpec {

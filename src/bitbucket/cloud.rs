@@ -1,129 +1,17 @@
-//! Bitbucket Cloud (REST 2.0): the endpoints this client calls, and how their JSON maps to
-//! the neutral models of [`super::api`].
+//! Bitbucket Cloud (REST 2.0): each operation as requests to the endpoints of
+//! [`super::endpoints::cloud`], and how their JSON maps to the neutral models of
+//! [`super::models`].
 
 use serde_json::{Value, json};
 
-use super::api::{
-    Activity, BitbucketApi, Branch, Change, Comment, Commit, Endpoint, Issue, NewComment, NewPullRequest,
+use super::client::{self, BitbucketApi, TRACKER};
+use super::endpoints::Endpoint;
+use super::endpoints::cloud::*;
+use super::models::{
+    Activity, Branch, Change, CloudUser, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest,
     Page, PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write, first, s,
 };
-use crate::error::Result;
-
-const PAGED: &[&str] = &["page", "pagelen"];
-const FILTERED: &[&str] = &["q", "sort", "page", "pagelen"];
-
-pub const USER: Endpoint = Endpoint::new("GET", "/user", &[]);
-pub const PROJECTS: Endpoint = Endpoint::new("GET", "/workspaces/{workspace}/projects", PAGED);
-pub const REPOS: Endpoint = Endpoint::new("GET", "/repositories/{workspace}", FILTERED);
-pub const REPO: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}", &[]);
-pub const PRS: Endpoint = Endpoint::new(
-    "GET",
-    "/repositories/{workspace}/{repo_slug}/pullrequests",
-    &["state", "q", "page", "pagelen"],
-);
-pub const PR: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}", &[]);
-pub const PR_STATUSES: Endpoint = Endpoint::new(
-    "GET",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/statuses",
-    &["pagelen"],
-);
-pub const PR_DIFF: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/diff", &[]);
-pub const PR_COMMENTS: Endpoint = Endpoint::new(
-    "GET",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
-    PAGED,
-);
-pub const PR_COMMITS: Endpoint = Endpoint::new(
-    "GET",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/commits",
-    PAGED,
-);
-pub const PR_ACTIVITY: Endpoint = Endpoint::new(
-    "GET",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/activity",
-    PAGED,
-);
-pub const BRANCHES: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/refs/branches", FILTERED);
-pub const COMMITS_AT: Endpoint = Endpoint::new(
-    "GET",
-    "/repositories/{workspace}/{repo_slug}/commits/{revision}",
-    &["path", "page", "pagelen"],
-);
-pub const COMMIT: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/commit/{commit}", &[]);
-pub const DIFFSTAT: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/diffstat/{spec}", PAGED);
-pub const SRC: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}", &[]);
-pub const SEARCH: Endpoint =
-    Endpoint::new("GET", "/workspaces/{workspace}/search/code", &["search_query", "page", "pagelen"]);
-pub const ISSUES: Endpoint = Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/issues", FILTERED);
-pub const ISSUE: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/issues/{issue_id}", &[]);
-pub const ISSUE_COMMENTS: Endpoint =
-    Endpoint::new("GET", "/repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments", FILTERED);
-pub const PR_CREATE: Endpoint =
-    Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests", &[]);
-pub const PR_COMMENT: Endpoint = Endpoint::new(
-    "POST",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
-    &[],
-);
-pub const PR_APPROVE: Endpoint = Endpoint::new(
-    "POST",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/approve",
-    &[],
-);
-pub const PR_REQUEST_CHANGES: Endpoint = Endpoint::new(
-    "POST",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/request-changes",
-    &[],
-);
-pub const PR_MERGE: Endpoint =
-    Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/merge", &[]);
-pub const PR_DECLINE: Endpoint = Endpoint::new(
-    "POST",
-    "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/decline",
-    &[],
-);
-pub const ISSUE_CREATE: Endpoint = Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/issues", &[]);
-pub const ISSUE_COMMENT: Endpoint =
-    Endpoint::new("POST", "/repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments", &[]);
-
-/// Every endpoint above (checked against the spec by `api::tests`).
-pub const ENDPOINTS: &[Endpoint] = &[
-    USER,
-    PROJECTS,
-    REPOS,
-    REPO,
-    PRS,
-    PR,
-    PR_STATUSES,
-    PR_DIFF,
-    PR_COMMENTS,
-    PR_COMMITS,
-    PR_ACTIVITY,
-    BRANCHES,
-    COMMITS_AT,
-    COMMIT,
-    DIFFSTAT,
-    SRC,
-    SEARCH,
-    ISSUES,
-    ISSUE,
-    ISSUE_COMMENTS,
-    PR_CREATE,
-    PR_COMMENT,
-    PR_APPROVE,
-    PR_REQUEST_CHANGES,
-    PR_MERGE,
-    PR_DECLINE,
-    ISSUE_CREATE,
-    ISSUE_COMMENT,
-];
+use crate::error::{Error, Result};
 
 const MERGE_CONFLICT: &str = "Bitbucket Cloud could not merge it: it has conflicts, is already merged or \
      declined, or a merge check failed (approvals, builds). Check it with bitbucket_get_pull_request, \
@@ -147,7 +35,19 @@ fn account_condition(field: &str, who: &str) -> String {
     }
 }
 
-pub async fn list_projects(api: &BitbucketApi, workspace: &str, args: &PageArgs) -> Result<Page<Project>> {
+pub async fn whoami(api: &BitbucketApi) -> Result<String> {
+    let user: CloudUser = api.send(api.call(&USER, &[]).request, "the current user").await?.json(TRACKER)?;
+    Ok(format!("Acting as {} ({}) on Bitbucket Cloud.", user.display_name, user.nickname))
+}
+
+pub async fn list_projects(
+    api: &BitbucketApi,
+    workspace: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Project>> {
+    let workspace = workspace.ok_or_else(|| {
+        Error::invalid("workspace", "Bitbucket Cloud lists the projects of one workspace: name it")
+    })?;
     let call = api.call(&PROJECTS, &[workspace]);
     let page = api.page(call, args, &format!("workspace {workspace}")).await?;
     Ok(page.map(|v| Project {
@@ -316,6 +216,14 @@ pub async fn get_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Re
     Ok(pr)
 }
 
+/// The pull request's unified diff (text).
+pub async fn pull_request_diff(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<String> {
+    let id = id.to_string();
+    let call = api.call(&PR_DIFF, &[repo.workspace, repo.slug, &id]);
+    let response = api.send(call.accept("text/plain").request, &format!("pull request {id}")).await?;
+    Ok(response.text())
+}
+
 pub fn comment(v: &Value) -> Comment {
     Comment {
         id: v["id"].as_u64().unwrap_or_default(),
@@ -461,6 +369,21 @@ pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Resul
         Change { path, status: format!("{} +{added} -{removed}", s(&d, "/status")) }
     });
     Ok((commit(&c?), changes))
+}
+
+pub async fn get_file(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    path: &str,
+    git_ref: Option<&str>,
+) -> Result<FileContent> {
+    let at = match git_ref {
+        Some(r) => r.to_owned(),
+        None => main_branch(api, repo).await?,
+    };
+    let call = api.call(&SRC, &[repo.workspace, repo.slug, &at, path]).accept("*/*");
+    let response = api.send(call.request, &format!("file {path} at {at}")).await?;
+    client::classify_file(&response)
 }
 
 pub async fn search_code(
@@ -619,13 +542,7 @@ pub fn add_pull_request_comment(api: &BitbucketApi, repo: Repo<'_>, id: u64, c: 
 }
 
 /// A body-less action on a pull request (approve, request changes, decline).
-pub fn pr_action(
-    api: &BitbucketApi,
-    repo: Repo<'_>,
-    id: u64,
-    endpoint: &'static Endpoint,
-    what: &str,
-) -> Write {
+fn pr_action(api: &BitbucketApi, repo: Repo<'_>, id: u64, endpoint: &Endpoint, what: &str) -> Write {
     let id_text = id.to_string();
     Write {
         call: api.call(endpoint, &[repo.workspace, repo.slug, &id_text]),
@@ -634,14 +551,26 @@ pub fn pr_action(
     }
 }
 
-pub fn merge(
+pub fn approve_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
+    pr_action(api, repo, id, &PR_APPROVE, "approve")
+}
+
+pub fn request_changes(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
+    pr_action(api, repo, id, &PR_REQUEST_CHANGES, "request changes")
+}
+
+pub async fn decline_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<Write> {
+    Ok(pr_action(api, repo, id, &PR_DECLINE, "decline"))
+}
+
+pub async fn merge_pull_request(
     api: &BitbucketApi,
     repo: Repo<'_>,
     id: u64,
     strategy: Option<&str>,
     message: Option<&str>,
     close_source_branch: Option<bool>,
-) -> Write {
+) -> Result<Write> {
     let mut body = json!({"type": "pullrequest_merge_parameters"});
     if let Some(strategy) = strategy {
         body["merge_strategy"] = json!(strategy);
@@ -653,11 +582,11 @@ pub fn merge(
         body["close_source_branch"] = json!(close);
     }
     let id_text = id.to_string();
-    Write {
+    Ok(Write {
         call: api.call(&PR_MERGE, &[repo.workspace, repo.slug, &id_text]).json(body),
         subject: format!("pull request {id} (merge)"),
         conflict_hint: MERGE_CONFLICT,
-    }
+    })
 }
 
 pub fn create_issue(
@@ -667,7 +596,7 @@ pub fn create_issue(
     content: Option<&str>,
     kind: Option<&str>,
     priority: Option<&str>,
-) -> Write {
+) -> Result<Write> {
     let mut body = json!({"type": "issue", "title": title});
     if let Some(content) = content {
         body["content"] = json!({"raw": content});
@@ -678,20 +607,20 @@ pub fn create_issue(
     if let Some(priority) = priority {
         body["priority"] = json!(priority);
     }
-    Write {
+    Ok(Write {
         call: api.call(&ISSUE_CREATE, &[repo.workspace, repo.slug]).json(body),
         subject: format!("the issue tracker of {}", repo.subject()),
         conflict_hint: "",
-    }
+    })
 }
 
-pub fn add_issue_comment(api: &BitbucketApi, repo: Repo<'_>, id: u64, text: &str) -> Write {
+pub fn add_issue_comment(api: &BitbucketApi, repo: Repo<'_>, id: u64, text: &str) -> Result<Write> {
     let id_text = id.to_string();
-    Write {
+    Ok(Write {
         call: api
             .call(&ISSUE_COMMENT, &[repo.workspace, repo.slug, &id_text])
             .json(json!({"type": "issue_comment", "content": {"raw": text}})),
         subject: format!("issue {id}"),
         conflict_hint: "",
-    }
+    })
 }

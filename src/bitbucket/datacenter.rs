@@ -1,128 +1,17 @@
-//! Bitbucket Data Center (REST 1.0, `/rest/api/1.0/...`): the endpoints this client calls,
-//! and how their JSON maps to the neutral models of [`super::api`]. Paths are written as the
-//! spec has them (`/api/latest/...`); the client sends `/rest/api/1.0/...`.
+//! Bitbucket Data Center (REST 1.0, `/rest/api/1.0/...`): each operation as requests to the
+//! endpoints of [`super::endpoints::datacenter`], and how their JSON maps to the neutral
+//! models of [`super::models`]. What Data Center lacks (issues, code search) is refused here
+//! with the error the tools give.
 
 use serde_json::{Value, json};
 
-use super::api::{
-    Activity, BitbucketApi, Branch, Change, Comment, Commit, Endpoint, NewComment, NewPullRequest, Page,
-    PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, Write, first, s,
+use super::client::{self, BitbucketApi, TRACKER};
+use super::endpoints::datacenter::*;
+use super::models::{
+    Activity, Branch, Change, Comment, Commit, DcProperties, FileContent, Issue, NewComment, NewPullRequest,
+    Page, PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write, first, s,
 };
-use crate::error::Result;
-
-const PAGED: &[&str] = &["start", "limit"];
-
-pub const APPLICATION_PROPERTIES: Endpoint = Endpoint::new("GET", "/api/latest/application-properties", &[]);
-pub const PROJECTS: Endpoint = Endpoint::new("GET", "/api/latest/projects", PAGED);
-pub const REPOS: Endpoint = Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos", PAGED);
-pub const REPOS_SEARCH: Endpoint =
-    Endpoint::new("GET", "/api/latest/repos", &["projectkey", "name", "start", "limit"]);
-pub const REPO: Endpoint =
-    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}", &[]);
-pub const PRS: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests",
-    &["state", "at", "direction", "order", "start", "limit"],
-);
-pub const PR: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}",
-    &[],
-);
-pub const PR_MERGE_STATUS: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/merge",
-    &[],
-);
-pub const BUILD_STATS: Endpoint = Endpoint::new("GET", "/build-status/latest/commits/stats/{commitId}", &[]);
-pub const PR_DIFF: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}.diff",
-    &[],
-);
-pub const PR_ACTIVITIES: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/activities",
-    PAGED,
-);
-pub const PR_COMMITS: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/commits",
-    PAGED,
-);
-pub const BRANCHES: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/branches",
-    &["filterText", "orderBy", "details", "start", "limit"],
-);
-pub const COMMITS: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits",
-    &["until", "path", "start", "limit"],
-);
-pub const COMMIT: Endpoint =
-    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}", &[]);
-pub const COMMIT_CHANGES: Endpoint = Endpoint::new(
-    "GET",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/changes",
-    PAGED,
-);
-pub const RAW: Endpoint =
-    Endpoint::new("GET", "/api/latest/projects/{projectKey}/repos/{repositorySlug}/raw/{path}", &["at"]);
-pub const PR_CREATE: Endpoint =
-    Endpoint::new("POST", "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests", &[]);
-pub const PR_COMMENT: Endpoint = Endpoint::new(
-    "POST",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/comments",
-    &[],
-);
-pub const PR_APPROVE: Endpoint = Endpoint::new(
-    "POST",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/approve",
-    &[],
-);
-pub const PR_REVIEW: Endpoint = Endpoint::new(
-    "PUT",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/review",
-    &[],
-);
-pub const PR_MERGE: Endpoint = Endpoint::new(
-    "POST",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/merge",
-    &["version"],
-);
-pub const PR_DECLINE: Endpoint = Endpoint::new(
-    "POST",
-    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/decline",
-    &["version"],
-);
-
-/// Every endpoint above (checked against the spec by `api::tests`).
-pub const ENDPOINTS: &[Endpoint] = &[
-    APPLICATION_PROPERTIES,
-    PROJECTS,
-    REPOS,
-    REPOS_SEARCH,
-    REPO,
-    PRS,
-    PR,
-    PR_MERGE_STATUS,
-    BUILD_STATS,
-    PR_DIFF,
-    PR_ACTIVITIES,
-    PR_COMMITS,
-    BRANCHES,
-    COMMITS,
-    COMMIT,
-    COMMIT_CHANGES,
-    RAW,
-    PR_CREATE,
-    PR_COMMENT,
-    PR_APPROVE,
-    PR_REVIEW,
-    PR_MERGE,
-    PR_DECLINE,
-];
+use crate::error::{Error, Result};
 
 const MERGE_CONFLICT: &str = "Bitbucket Data Center refused the merge: the pull request has conflicts, \
      unmet merge checks (the vetoes above: approvals, builds, tasks), or changed since it was read. \
@@ -149,7 +38,23 @@ fn branch_ref(name: &str) -> String {
     if name.starts_with("refs/") { name.to_owned() } else { format!("refs/heads/{name}") }
 }
 
-pub async fn list_projects(api: &BitbucketApi, args: &PageArgs) -> Result<Page<Project>> {
+pub async fn whoami(api: &BitbucketApi) -> Result<String> {
+    let response = api.send(api.call(&APPLICATION_PROPERTIES, &[]).request, "the server properties").await?;
+    let user = response
+        .headers
+        .get("x-ausername")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| "an unnamed account".to_owned(), str::to_owned);
+    let DcProperties { version } = response.json(TRACKER)?;
+    Ok(format!("Acting as {user} on Bitbucket Data Center {version}."))
+}
+
+/// All projects (Data Center has no workspaces: `workspace` is not used).
+pub async fn list_projects(
+    api: &BitbucketApi,
+    _workspace: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Project>> {
     let page = api.page(api.call(&PROJECTS, &[]), args, "the project list").await?;
     Ok(page.map(|v| Project {
         key: s(&v, "/key"),
@@ -304,7 +209,12 @@ pub async fn list_pull_requests(
     Ok(page.map(|v| pull_request(&v)))
 }
 
-pub async fn get_pull_request(
+pub async fn get_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<PullRequest> {
+    read_pull_request(api, repo, id, true).await
+}
+
+/// The pull request; with `details` also its merge status and builds.
+async fn read_pull_request(
     api: &BitbucketApi,
     repo: Repo<'_>,
     id: u64,
@@ -322,7 +232,7 @@ pub async fn get_pull_request(
     let build_subject = format!("build status of {commit}");
     let builds = async {
         if commit.is_empty() {
-            Err(crate::error::Error::bad_response(super::api::TRACKER, "no source commit"))
+            Err(crate::error::Error::bad_response(TRACKER, "no source commit"))
         } else {
             api.get_json(api.call(&BUILD_STATS, &[&commit]), &build_subject).await
         }
@@ -366,6 +276,14 @@ pub async fn get_pull_request(
 }
 
 /// A comment as created (no replies yet).
+/// The pull request's unified diff (text).
+pub async fn pull_request_diff(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<String> {
+    let id = id.to_string();
+    let call = api.call(&PR_DIFF, &[repo.workspace, repo.slug, &id]);
+    let response = api.send(call.accept("text/plain").request, &format!("pull request {id}")).await?;
+    Ok(response.text())
+}
+
 pub fn comment(v: &Value) -> Comment {
     let mut out = Vec::new();
     flatten_comment(v, v["parent"]["id"].as_u64(), &v["anchor"], &mut out);
@@ -530,6 +448,17 @@ pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Resul
 
 // Writes.
 
+pub async fn get_file(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    path: &str,
+    git_ref: Option<&str>,
+) -> Result<FileContent> {
+    let call = api.call(&RAW, &[repo.workspace, repo.slug, path]).query_opt("at", git_ref).accept("*/*");
+    let response = api.send(call.request, &format!("file {path}")).await?;
+    client::classify_file(&response)
+}
+
 fn ref_body(name: &str, repo: Repo<'_>) -> Value {
     json!({"id": branch_ref(name), "repository": {"slug": repo.slug, "project": {"key": repo.workspace}}})
 }
@@ -579,7 +508,7 @@ pub fn add_pull_request_comment(api: &BitbucketApi, repo: Repo<'_>, id: u64, c: 
     }
 }
 
-pub fn approve(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
+pub fn approve_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
     let id_text = id.to_string();
     Write {
         call: api.call(&PR_APPROVE, &[repo.workspace, repo.slug, &id_text]),
@@ -599,14 +528,15 @@ pub fn request_changes(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Write {
 }
 
 /// Merge at the version just read (Data Center refuses a stale version with 409).
-pub async fn merge(
+pub async fn merge_pull_request(
     api: &BitbucketApi,
     repo: Repo<'_>,
     id: u64,
     strategy: Option<&str>,
     message: Option<&str>,
+    _close_source_branch: Option<bool>,
 ) -> Result<Write> {
-    let pr = get_pull_request(api, repo, id, false).await?;
+    let pr = read_pull_request(api, repo, id, false).await?;
     let mut body = json!({});
     if let Some(strategy) = strategy {
         body["strategyId"] = json!(strategy);
@@ -625,8 +555,8 @@ pub async fn merge(
     })
 }
 
-pub async fn decline(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<Write> {
-    let pr = get_pull_request(api, repo, id, false).await?;
+pub async fn decline_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<Write> {
+    let pr = read_pull_request(api, repo, id, false).await?;
     let body = json!({});
     let id_text = id.to_string();
     Ok(Write {
@@ -637,6 +567,59 @@ pub async fn decline(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<Writ
         subject: format!("pull request {id} (decline)"),
         conflict_hint: "the pull request is not open any more, or changed since it was read; read it again",
     })
+}
+
+// What Data Center does not have.
+
+fn no_issues() -> Error {
+    Error::invalid("workspace", "Bitbucket Data Center has no issues")
+}
+
+pub async fn search_code(
+    _api: &BitbucketApi,
+    _workspace: &str,
+    _query: &str,
+    _repo: Option<&str>,
+    _args: &PageArgs,
+) -> Result<Page<SearchHit>> {
+    Err(Error::invalid(
+        "workspace",
+        "code search is not part of the Bitbucket Data Center REST API; use the web UI",
+    ))
+}
+
+pub async fn list_issues(
+    _api: &BitbucketApi,
+    _repo: Repo<'_>,
+    _state: Option<&str>,
+    _query: Option<&str>,
+    _args: &PageArgs,
+) -> Result<Page<Issue>> {
+    Err(no_issues())
+}
+
+pub async fn get_issue(
+    _api: &BitbucketApi,
+    _repo: Repo<'_>,
+    _id: u64,
+    _comments: &PageArgs,
+) -> Result<(Issue, Page<Comment>)> {
+    Err(no_issues())
+}
+
+pub fn create_issue(
+    _api: &BitbucketApi,
+    _repo: Repo<'_>,
+    _title: &str,
+    _content: Option<&str>,
+    _kind: Option<&str>,
+    _priority: Option<&str>,
+) -> Result<Write> {
+    Err(no_issues())
+}
+
+pub fn add_issue_comment(_api: &BitbucketApi, _repo: Repo<'_>, _id: u64, _text: &str) -> Result<Write> {
+    Err(no_issues())
 }
 
 #[cfg(test)]

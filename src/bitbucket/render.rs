@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use super::api::{
+use super::models::{
     Activity, Branch, Change, Comment, Commit, FileContent, Issue, Page, Project, PullRequest, Repository,
     SearchHit,
 };

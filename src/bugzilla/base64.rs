@@ -22,7 +22,7 @@ pub fn encode(bytes: &[u8]) -> String {
 }
 
 pub fn decode(text: &str) -> Result<Vec<u8>> {
-    let bad = || Error::bad_response(super::api::TRACKER, "attachment data is not valid base64");
+    let bad = || Error::bad_response(super::client::TRACKER, "attachment data is not valid base64");
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let mut acc: u32 = 0;
     let mut bits = 0;

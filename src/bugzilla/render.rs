@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::models::{Attachment, Bug, Comment, Field, HistoryEntry, Product, User, UserDetail};
-use crate::render::{cut, one_line, untrusted, when};
+use crate::render::{cut, footer_with, one_line, slice_footer, untrusted, when};
 
 /// Longest comment shown in full.
 pub const MAX_COMMENT_CHARS: usize = 6000;
@@ -384,4 +384,50 @@ pub fn user_line(u: &User) -> String {
         out.push_str(" (disabled)");
     }
     out
+}
+
+/// Footer of a list Bugzilla returns whole and this server pages.
+///
+/// `bug_page` is the bug's web page (numeric ids only), where cut comments can be read in full.
+pub fn comments_page(
+    bug_page: Option<String>,
+    id: &str,
+    comments: &[Comment],
+    offset: u64,
+    limit: u32,
+    in_bug: bool,
+) -> String {
+    let read_more =
+        bug_page.map_or_else(|| "see the bug's web page".to_owned(), |page| format!("full text at {page}"));
+    let mut out: Vec<String> =
+        comments.iter().skip(offset as usize).take(limit as usize).map(|c| comment(c, &read_more)).collect();
+    let shown = out.len();
+    if comments.is_empty() {
+        out.push(format!(
+            "No comments on bug {id} visible to this account (private ones are left out for non-insiders)."
+        ));
+    }
+    // Comment numbers are consecutive, so a gap is a comment this account cannot see.
+    let hidden: Vec<String> =
+        comments.windows(2).flat_map(|w| (w[0].count + 1..w[1].count).map(|n| format!("#{n}"))).collect();
+    if !hidden.is_empty() && since_start(comments) {
+        out.push(format!(
+            "Comments {} are not visible to this account (private: insiders only).",
+            hidden.join(", ")
+        ));
+    }
+    if in_bug {
+        // Read on with bugzilla_get_comments, which takes the cursor.
+        let end = offset + shown as u64;
+        let next = format!("bugzilla_get_comments bug={id} cursor={end}");
+        let more = end < comments.len() as u64;
+        out.push(footer_with(offset, shown, Some(comments.len() as u64), more.then_some(next.as_str())));
+    } else {
+        out.push(slice_footer(offset, shown, comments.len()));
+    }
+    out.join("\n")
+}
+
+fn since_start(comments: &[Comment]) -> bool {
+    comments.first().is_some_and(|c| c.count == 0)
 }

@@ -7,30 +7,24 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::Server;
+use crate::common::fake::{ok, upstream};
+use crate::common::{Server, dev_env};
 use crate::paging::next_cursor;
 
 const TOKEN: &str = "bb-fake-token-1234";
 
 async fn server(upstream: &MockServer, flavor: &str, writes: bool, extra: &[(&str, &str)]) -> Server {
     let uri = upstream.uri();
-    let mut env = vec![
-        ("TRACKER_MCP_MODE", "development"),
-        ("TRACKER_MCP_ENABLE_WRITES", if writes { "true" } else { "false" }),
-        ("BITBUCKET_URL", uri.as_str()),
-        ("BITBUCKET_TOKEN", TOKEN),
-        ("BITBUCKET_FLAVOR", flavor),
-    ];
+    let mut env = dev_env(
+        &[("BITBUCKET_URL", uri.as_str()), ("BITBUCKET_TOKEN", TOKEN), ("BITBUCKET_FLAVOR", flavor)],
+        writes,
+    );
     env.extend_from_slice(extra);
     Server::start(&env).await.0
 }
 
 fn bearer() -> wiremock::matchers::HeaderExactMatcher {
     header("authorization", format!("Bearer {TOKEN}").as_str())
-}
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
 }
 
 fn cloud_pr(id: u64) -> Value {
@@ -54,7 +48,7 @@ fn cloud_pr(id: u64) -> Value {
 
 #[tokio::test]
 async fn cloud_pull_request_lists_page_with_cursors_on_the_same_origin_only() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let base = format!("{}/2.0/repositories/ws/repo/pullrequests", upstream.uri());
     Mock::given(method("GET"))
         .and(path("/2.0/repositories/ws/repo/pullrequests"))
@@ -114,7 +108,7 @@ async fn cloud_pull_request_lists_page_with_cursors_on_the_same_origin_only() {
 
 #[tokio::test]
 async fn cloud_basic_auth_pull_request_details_and_error_shapes() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     // alice:bb-fake-token-1234
     let basic = "Basic YWxpY2U6YmItZmFrZS10b2tlbi0xMjM0";
     Mock::given(method("GET"))
@@ -177,7 +171,7 @@ async fn cloud_basic_auth_pull_request_details_and_error_shapes() {
 
 #[tokio::test]
 async fn cloud_writes_send_the_documented_bodies_and_explain_conflicts() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     Mock::given(method("POST"))
         .and(path("/2.0/repositories/ws/repo/pullrequests/1/comments"))
         .and(bearer())
@@ -256,7 +250,7 @@ async fn cloud_writes_send_the_documented_bodies_and_explain_conflicts() {
 
 #[tokio::test]
 async fn dry_runs_send_nothing_and_show_the_request() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).expect(0).mount(&upstream).await;
     // Data Center reads the pull request's version first (a read, allowed in a dry run).
     Mock::given(method("GET"))
@@ -347,7 +341,7 @@ fn dc_user(name: &str) -> Value {
 
 #[tokio::test]
 async fn datacenter_pages_with_start_and_explains_errors() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let pr = |id: u64| {
         json!({"id": id, "version": 1, "title": format!("PR {id}"), "state": "OPEN",
                                "author": {"user": dc_user("alice")}, "fromRef": {"displayId": "feature"},
@@ -401,7 +395,7 @@ async fn datacenter_pages_with_start_and_explains_errors() {
 
 #[tokio::test]
 async fn datacenter_merge_checks_and_stale_versions_are_explained() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     Mock::given(method("GET"))
         .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
         .respond_with(ok(json!({"id": 5, "version": 7, "state": "OPEN", "title": "Feature",
@@ -481,7 +475,7 @@ async fn datacenter_merge_checks_and_stale_versions_are_explained() {
 
 #[tokio::test]
 async fn datacenter_comments_are_threaded_with_inline_anchors() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let comment = |id: u64, text: &str, replies: Value| json!({"id": id, "text": text, "author": dc_user("bob"), "createdDate": 1_736_244_000_000_i64, "comments": replies});
     Mock::given(method("GET"))
         .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5/activities"))
@@ -535,7 +529,7 @@ async fn datacenter_comments_are_threaded_with_inline_anchors() {
 
 #[tokio::test]
 async fn diffs_are_capped_and_files_are_paged_or_refused() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let mut diff = String::new();
     for f in 0..6 {
         diff.push_str(&format!(
@@ -627,7 +621,7 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
 async fn results_are_compact() {
     // A realistic Cloud pull-request page against its rendering (the brief's target: at most
     // ~35 % of the raw JSON).
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let mut values = Vec::new();
     for id in 1..=20 {
         let mut pr = cloud_pr(id);
@@ -660,18 +654,14 @@ async fn results_are_compact() {
 
 #[tokio::test]
 async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let mut dc = server(&upstream, "datacenter", true, &[]).await;
     let names = dc.tool_names().await;
     let bitbucket: Vec<&String> = names.iter().filter(|n| n.starts_with("bitbucket_")).collect();
     assert_eq!(bitbucket.len(), 20, "{bitbucket:?}");
-    for absent in [
-        "bitbucket_list_issues",
-        "bitbucket_get_issue",
-        "bitbucket_create_issue",
-        "bitbucket_add_issue_comment",
-        "bitbucket_search_code",
-    ] {
+    let cloud_only = crate::common::variant_only_tools("cloud");
+    assert_eq!(cloud_only.len(), 5, "{cloud_only:?}");
+    for absent in &cloud_only {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
     dc.finish().await;
@@ -688,7 +678,7 @@ async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() 
 
 #[tokio::test]
 async fn cloud_issues_and_code_search_send_the_documented_queries() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     Mock::given(method("GET"))
         .and(path("/2.0/repositories/ws/repo/issues"))
         .and(query_param("q", "state=\"on hold\" AND title~\"say \\\"hi\\\"\""))
@@ -768,7 +758,7 @@ async fn cloud_issues_and_code_search_send_the_documented_queries() {
 
 #[tokio::test]
 async fn datacenter_refusals_are_actionable() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     Mock::given(method("POST"))
         .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests"))
         .and(bearer())

@@ -15,7 +15,7 @@ async fn tool_tables_match_tools_list() {
         .lines()
         .filter_map(|line| line.strip_prefix("| `"))
         .filter_map(|rest| rest.split_once('`').map(|(name, _)| name.to_owned()))
-        .filter(|name| ["bugzilla_", "redmine_", "bitbucket_"].iter().any(|p| name.starts_with(p)))
+        .filter(|name| crate::common::tracker_names().iter().any(|p| name.starts_with(&format!("{p}_"))))
         .collect();
     let served: BTreeSet<String> =
         all_tools().await.iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect();

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::fake::{ok, upstream};
 use crate::common::{Server, dev_env};
 
 const KEY: &str = "rm-fake-key-5f4e3d2c1b0a";
@@ -14,10 +15,6 @@ async fn start(upstream: &MockServer, writes: bool) -> Server {
     let uri = upstream.uri();
     let env = dev_env(&[("REDMINE_URL", &uri[..]), ("REDMINE_API_KEY", KEY)], writes);
     Server::start(&env).await.0
-}
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
 }
 
 async fn mount_get(upstream: &MockServer, at: &str, body: Value) {
@@ -57,7 +54,7 @@ fn issue(id: u64, status: (u64, &str), extra: Value) -> Value {
 
 #[tokio::test]
 async fn writes_send_the_json_shapes_redmine_expects() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     mount_enumerations(&upstream).await;
     mount_get(&upstream, "/projects/alpha.json", json!({"project": {"id": 1, "identifier": "alpha"}})).await;
     Mock::given(method("POST"))
@@ -163,7 +160,7 @@ async fn writes_send_the_json_shapes_redmine_expects() {
 
 #[tokio::test]
 async fn update_says_which_fields_redmine_silently_ignored() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     mount_enumerations(&upstream).await;
     mount_get(&upstream, "/issues/7.json", issue(7, (1, "New"), json!({"done_ratio": 0}))).await;
     Mock::given(method("PUT"))
@@ -183,7 +180,7 @@ async fn update_says_which_fields_redmine_silently_ignored() {
 
 #[tokio::test]
 async fn redmine_statuses_become_actionable_messages() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     // 401, 403 and 404 come with empty bodies, as from Redmine.
     Mock::given(path("/issues/4.json")).respond_with(ResponseTemplate::new(403)).mount(&upstream).await;
     Mock::given(path("/issues/5.json")).respond_with(ResponseTemplate::new(404)).mount(&upstream).await;
@@ -249,7 +246,7 @@ async fn redmine_statuses_become_actionable_messages() {
 
 #[tokio::test]
 async fn long_texts_and_histories_are_cut_with_a_way_on() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     mount_enumerations(&upstream).await;
     let description = format!("{}TAIL-OF-DESCRIPTION", "d".repeat(7000));
     let journals: Vec<Value> = (1..=30)
@@ -298,7 +295,7 @@ async fn long_texts_and_histories_are_cut_with_a_way_on() {
 
 #[tokio::test]
 async fn lists_ask_for_open_or_all_and_report_the_next_cursor() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     mount_enumerations(&upstream).await;
     let page: Vec<Value> = (1..=3).map(|n| issue(n, (1, "New"), json!({}))["issue"].clone()).collect();
     Mock::given(method("GET"))
@@ -342,7 +339,7 @@ async fn lists_ask_for_open_or_all_and_report_the_next_cursor() {
 
 #[tokio::test]
 async fn attachments_only_fetch_small_text() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let meta = |id: u64, name: &str, ct: &str, size: u64| {
         json!({"attachment": {"id": id, "filename": name, "filesize": size, "content_type": ct,
                "author": {"id": 1, "name": "Ann Admin"}, "created_on": "2025-01-07T10:00:00Z"}})

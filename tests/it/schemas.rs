@@ -32,7 +32,7 @@ async fn every_tool_follows_the_metadata_rules() {
         let name = tool["name"].as_str().expect("name");
         assert!(name.len() <= 48, "{name} is longer than 48 characters");
         let (tracker, rest) = name.split_once('_').expect("tracker prefix");
-        assert!(["bugzilla", "redmine", "bitbucket"].contains(&tracker), "{name}: unknown tracker prefix");
+        assert!(crate::common::tracker_names().contains(&tracker), "{name}: unknown tracker prefix");
         assert!(rest.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}: not snake_case");
         let description = tool["description"].as_str().unwrap_or_default();
         assert!(description.len() >= 40, "{name}: description too short");

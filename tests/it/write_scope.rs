@@ -4,17 +4,19 @@
 use serde_json::json;
 use wiremock::MockServer;
 
-use crate::common::Server;
+use crate::common::fake::upstream;
+use crate::common::{Server, dev_env};
 
 async fn server(upstream: &MockServer, scope: Option<&str>) -> Server {
     let uri = upstream.uri();
-    let mut env = vec![
-        ("TRACKER_MCP_MODE", "development"),
-        ("TRACKER_MCP_ENABLE_WRITES", "true"),
-        ("BITBUCKET_URL", &uri[..]),
-        ("BITBUCKET_FLAVOR", "cloud"),
-        ("BITBUCKET_TOKEN", "scope-token-1234"),
-    ];
+    let mut env = dev_env(
+        &[
+            ("BITBUCKET_URL", &uri[..]),
+            ("BITBUCKET_FLAVOR", "cloud"),
+            ("BITBUCKET_TOKEN", "scope-token-1234"),
+        ],
+        true,
+    );
     if let Some(scope) = scope {
         env.push(("TRACKER_MCP_WRITE_SCOPE", scope));
     }
@@ -23,7 +25,7 @@ async fn server(upstream: &MockServer, scope: Option<&str>) -> Server {
 
 #[tokio::test]
 async fn destructive_tools_stay_within_the_write_scope() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let mut server = server(&upstream, Some("bitbucket:acme/web-*,bitbucket:tools/cli")).await;
     let inside = json!({"workspace": "acme", "repo": "web-app", "pull_request_id": 7, "dry_run": true});
     let text = server.ok("bitbucket_merge_pull_request", inside).await;
@@ -45,7 +47,7 @@ async fn destructive_tools_stay_within_the_write_scope() {
 
 #[tokio::test]
 async fn without_a_scope_destructive_tools_act_anywhere() {
-    let upstream = MockServer::start().await;
+    let upstream = upstream().await;
     let mut server = server(&upstream, None).await;
     let args = json!({"workspace": "acme", "repo": "payments", "pull_request_id": 7, "dry_run": true});
     server.ok("bitbucket_merge_pull_request", args).await;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
+use super::endpoints as E;
 use crate::config::{HttpSettings, RedmineConfig};
 use crate::error::{Error, Result};
 use crate::http::{Auth, HttpClient, Request, Response};
@@ -20,6 +21,8 @@ pub const TRACKER: &str = "Redmine";
 #[derive(Debug, Clone)]
 pub struct RedmineApi {
     http: HttpClient,
+    /// `scheme://host[:port]`, for the server's instructions.
+    origin: String,
     anonymous: bool,
     cache: Arc<Cache>,
 }
@@ -108,6 +111,7 @@ impl RedmineApi {
         };
         Ok(Self {
             http: HttpClient::new(TRACKER, config.url.clone(), auth, settings)?,
+            origin: crate::config::origin_of(&config.url),
             anonymous: config.api_key.is_none(),
             cache: Arc::default(),
         })
@@ -135,13 +139,12 @@ impl RedmineApi {
     /// Who the key belongs to, in one line.
     pub async fn whoami(&self) -> Result<String> {
         if self.anonymous {
-            self.send(Request::get(["projects.json"]).query("limit", 1), Subject::read("the project list"))
-                .await?;
+            self.send(E::PROJECTS.request(&[]).query("limit", 1), Subject::read("the project list")).await?;
             return Ok(
                 "Acting anonymously on Redmine (REDMINE_ANONYMOUS=true): only public data is visible.".into(),
             );
         }
-        let user = self.get(Request::get(["users", "current.json"]), "the current user").await?;
+        let user = self.get(E::CURRENT_USER.request(&[]), "the current user").await?;
         let user = &user["user"];
         // Redmine answers 401 here for a key it does not know, even where anonymous access is
         // allowed, so a 200 with a user id means the key really was accepted.
@@ -158,9 +161,10 @@ impl RedmineApi {
         ))
     }
 
-    /// One line for `tracker-mcp check`.
-    pub async fn check(&self) -> Result<String> {
-        self.whoami().await
+    /// `scheme://host[:port]` of this Redmine.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     // -----------------------------------------------------------------------------------------
@@ -168,23 +172,15 @@ impl RedmineApi {
 
     /// An enumeration, fetched once per process.
     pub async fn enumeration(&self, which: Enum) -> Result<&[Named]> {
-        let (cell, segments, key): (_, &[&str], _) = match which {
-            Enum::Status => (&self.cache.statuses, &["issue_statuses.json"], "issue_statuses"),
-            Enum::Tracker => (&self.cache.trackers, &["trackers.json"], "trackers"),
-            Enum::Priority => {
-                (&self.cache.priorities, &["enumerations", "issue_priorities.json"], "issue_priorities")
-            }
-            Enum::Activity => (
-                &self.cache.activities,
-                &["enumerations", "time_entry_activities.json"],
-                "time_entry_activities",
-            ),
+        let (cell, endpoint, key) = match which {
+            Enum::Status => (&self.cache.statuses, &E::STATUSES, "issue_statuses"),
+            Enum::Tracker => (&self.cache.trackers, &E::TRACKERS, "trackers"),
+            Enum::Priority => (&self.cache.priorities, &E::PRIORITIES, "issue_priorities"),
+            Enum::Activity => (&self.cache.activities, &E::ACTIVITIES, "time_entry_activities"),
         };
         let list = cell
             .get_or_try_init(|| async {
-                let value = self
-                    .get(Request::get(segments.iter().copied()), &format!("the {} list", which.label()))
-                    .await?;
+                let value = self.get(endpoint.request(&[]), &format!("the {} list", which.label())).await?;
                 parse_list(&value, key)
             })
             .await?;
@@ -198,7 +194,7 @@ impl RedmineApi {
             .custom_fields
             .get_or_try_init(|| async {
                 let value = self
-                    .send(Request::get(["custom_fields.json"]), Subject::read("the custom field definitions"))
+                    .send(E::CUSTOM_FIELDS.request(&[]), Subject::read("the custom field definitions"))
                     .await
                     .map_err(|e| match e {
                         Error::Forbidden(_) => Error::Forbidden(
@@ -276,10 +272,7 @@ impl RedmineApi {
     /// Make sure the names of a project's members are known (for journal rendering).
     pub async fn learn_members(&self, project: &str) {
         if let Ok(value) = self
-            .get(
-                Request::get(["projects", project, "memberships.json"]).query("limit", 100),
-                "the project's members",
-            )
+            .get(E::PROJECT_MEMBERSHIPS.request(&[project]).query("limit", 100), "the project's members")
             .await
         {
             self.remember_users(&value);
@@ -301,10 +294,7 @@ impl RedmineApi {
             return Ok(id.to_string());
         }
         // Administrators: /users.json?name= matches login, first and last name, mail.
-        match self
-            .get(Request::get(["users.json"]).query("name", value).query("limit", 25), "the user list")
-            .await
-        {
+        match self.get(E::USERS.request(&[]).query("name", value).query("limit", 25), "the user list").await {
             Ok(users) => {
                 let list = users["users"].as_array().cloned().unwrap_or_default();
                 let exact: Vec<&Value> = list
@@ -351,7 +341,7 @@ impl RedmineApi {
                 let projects: Vec<String> = match project {
                     Some(p) => vec![p.to_owned()],
                     None => self
-                        .get(Request::get(["projects.json"]).query("limit", 25), "the project list")
+                        .get(E::PROJECTS.request(&[]).query("limit", 25), "the project list")
                         .await
                         .map(|v| {
                             v["projects"]
@@ -399,9 +389,7 @@ impl RedmineApi {
                 "give the version's numeric id, or also give `project` to use its name",
             ));
         };
-        let list = self
-            .get(Request::get(["projects", project, "versions.json"]), &format!("project `{project}`"))
-            .await?;
+        let list = self.get(E::PROJECT_VERSIONS.request(&[project]), &format!("project `{project}`")).await?;
         let versions = parse_list(&list, "versions")?;
         find_named(&versions, value).ok_or_else(|| {
             Error::invalid(
@@ -420,12 +408,8 @@ impl RedmineApi {
         if let Some(id) = numeric_id(value) {
             return Ok(id);
         }
-        let list = self
-            .get(
-                Request::get(["projects", project, "issue_categories.json"]),
-                &format!("project `{project}`"),
-            )
-            .await?;
+        let list =
+            self.get(E::PROJECT_CATEGORIES.request(&[project]), &format!("project `{project}`")).await?;
         let categories = parse_list(&list, "issue_categories")?;
         find_named(&categories, value).ok_or_else(|| {
             Error::invalid(

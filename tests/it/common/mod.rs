@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+pub mod fake;
+
 /// The binary under test.
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tracker-mcp"));
@@ -254,4 +256,21 @@ pub fn dev_env<'a>(extra: &[(&'a str, &'a str)], writes: bool) -> Vec<(&'a str, 
     ];
     env.extend_from_slice(extra);
     env
+}
+
+/// The tracker names (tool-name prefixes), from the trackers' own descriptors.
+pub fn tracker_names() -> Vec<&'static str> {
+    tracker_mcp::tracker::TRACKERS.iter().map(|spec| spec.name).collect()
+}
+
+/// Tools of the tool sets that exist only on one variant of their tracker (`only_on`), such
+/// as Bitbucket Cloud's issues and code search.
+pub fn variant_only_tools(variant: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for spec in tracker_mcp::tracker::TRACKERS {
+        for set in spec.toolsets.iter().filter(|set| set.only_on == Some(variant)) {
+            names.extend((set.router)().list_all().into_iter().map(|tool| tool.name.to_string()));
+        }
+    }
+    names
 }

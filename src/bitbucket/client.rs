@@ -1,0 +1,306 @@
+//! The Bitbucket client: requests built from the [`super::endpoints`] inventories, sent,
+//! paged (Cloud's `next` links, Data Center's `start`), and their errors mapped; writes
+//! described (dry run) or sent. It knows the flavour only where the wire differs (paths,
+//! paging); the operations live in [`super::cloud`] and [`super::datacenter`].
+
+use serde_json::Value;
+use url::Url;
+
+use super::endpoints::{Call, Endpoint};
+use super::models::{FileContent, Page, PageArgs, Write};
+use crate::config::{BitbucketConfig, Flavor, HttpSettings};
+use crate::error::{Error, Result};
+use crate::http::{Auth, HttpClient, Request, Response};
+use crate::params;
+
+/// Name used in messages.
+pub const TRACKER: &str = "Bitbucket";
+
+#[derive(Debug, Clone)]
+pub struct BitbucketApi {
+    http: HttpClient,
+    flavor: Flavor,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+impl BitbucketApi {
+    pub fn new(config: &BitbucketConfig, settings: &HttpSettings) -> Result<Self> {
+        let auth = match &config.username {
+            Some(username) => Auth::Basic { username: username.clone(), password: config.token.clone() },
+            None => Auth::Bearer(config.token.clone()),
+        };
+        Ok(Self {
+            http: HttpClient::new(TRACKER, config.url.clone(), auth, settings)?,
+            flavor: config.flavor,
+        })
+    }
+
+    /// The configured base URL.
+    #[must_use]
+    pub fn base(&self) -> &Url {
+        self.http.base()
+    }
+
+    #[must_use]
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// The request for `endpoint` in this client's flavour.
+    #[must_use]
+    pub fn call(&self, endpoint: &Endpoint, args: &[&str]) -> Call {
+        endpoint.call(self.flavor, args)
+    }
+
+    /// Send a request; non-success statuses become errors naming `subject`.
+    pub async fn send(&self, request: Request, subject: &str) -> Result<Response> {
+        self.send_hinted(request, subject, "").await
+    }
+
+    async fn send_hinted(&self, request: Request, subject: &str, conflict_hint: &str) -> Result<Response> {
+        let response = self.http.execute(request).await?;
+        if response.is_success() {
+            return Ok(response);
+        }
+        Err(map_error(&response, subject, conflict_hint))
+    }
+
+    /// Send and decode JSON (an empty 2xx body is `null`).
+    pub async fn get_json(&self, call: Call, subject: &str) -> Result<Value> {
+        json_or_null(&self.send(call.request, subject).await?)
+    }
+
+    /// One page of a paged list. `first` is the first page's request (without paging
+    /// parameters); `cursor` comes from a previous page.
+    pub async fn page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {
+        match self.flavor {
+            Flavor::Cloud => self.cloud_page(first, args, subject).await,
+            Flavor::DataCenter => self.dc_page(first, args, subject).await,
+        }
+    }
+
+    async fn cloud_page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {
+        let (request, offset) = match &args.cursor {
+            None => (first.query("pagelen", args.limit).request, 0),
+            Some(cursor) => {
+                let expected = self.http.url_for(&first.request)?;
+                let (url, offset) = parse_cloud_cursor(cursor, &expected)?;
+                (Request::get_url(url), offset)
+            }
+        };
+        let response = self.send(request, subject).await?;
+        // An empty 200 (as the spec declares for some lists) is an empty page.
+        let body = json_or_null(&response)?;
+        let items = body["values"].as_array().cloned().unwrap_or_default();
+        let total = body["size"].as_u64();
+        let mut note = None;
+        let next = body["next"].as_str().and_then(|n| Url::parse(n).ok()).and_then(|mut url| {
+            // Only a link on the configured origin is offered (and ever followed).
+            if url.origin() != self.http.base().origin() {
+                note =
+                    Some("Bitbucket's next-page link points to another host; it is not offered".to_owned());
+                return None;
+            }
+            url.set_fragment(Some(&format!("o={}", offset + items.len() as u64)));
+            Some(url.to_string())
+        });
+        Ok(Page { items, offset, total, next, note })
+    }
+
+    async fn dc_page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {
+        let start = match &args.cursor {
+            None => 0,
+            Some(cursor) => parse_dc_cursor(cursor)?,
+        };
+        let call = first.query("start", start).query("limit", args.limit);
+        let body = self.get_json(call, subject).await?;
+        let items = body["values"].as_array().cloned().unwrap_or_default();
+        let last = body["isLastPage"].as_bool().unwrap_or(true);
+        let next = body["nextPageStart"].as_i64().filter(|n| !last && *n > 0).map(|n| n.to_string());
+        Ok(Page { items, offset: start, total: None, next, note: None })
+    }
+
+    /// Describe a write without sending it.
+    fn dry_run(&self, write: &Write) -> Result<String> {
+        let target = self.http.path_and_query(&write.call.request)?;
+        let body = write.call.body.as_ref().map_or_else(
+            || "no body".to_owned(),
+            |b| format!("body {}", serde_json::to_string(b).unwrap_or_default()),
+        );
+        Ok(format!("Dry run (nothing sent): would {} {target} with {body}", write.call.request.method()))
+    }
+
+    /// Send a write; the JSON answer (`null` when empty).
+    async fn perform(&self, write: Write) -> Result<Value> {
+        json_or_null(&self.send_hinted(write.call.request, &write.subject, write.conflict_hint).await?)
+    }
+
+    /// A write tool's whole course: with `dry_run` its description, otherwise the write sent
+    /// and `done` turning the answer into the result.
+    pub async fn run(
+        &self,
+        write: Write,
+        dry_run: bool,
+        done: impl FnOnce(&Self, Value) -> Result<String>,
+    ) -> Result<String> {
+        if dry_run {
+            return self.dry_run(&write);
+        }
+        let answer = self.perform(write).await?;
+        done(self, answer)
+    }
+}
+
+pub fn classify_file(response: &Response) -> Result<FileContent> {
+    let is_json = response.content_type().is_some_and(|c| c.contains("json"));
+    if is_json
+        && let Ok(listing) = serde_json::from_slice::<Value>(&response.body)
+        && let Some(values) = listing["values"].as_array()
+    {
+        let entries = values
+            .iter()
+            .map(|v| {
+                let kind = v["type"].as_str().unwrap_or_default();
+                let path = v["path"].as_str().unwrap_or_default();
+                if kind == "commit_directory" { format!("{path}/") } else { path.to_owned() }
+            })
+            .collect();
+        return Ok(FileContent::Directory(Page {
+            items: entries,
+            offset: 0,
+            total: listing["size"].as_u64(),
+            next: None,
+            note: None,
+        }));
+    }
+    let body = &response.body;
+    let sniff = &body[..body.len().min(8000)];
+    if sniff.contains(&0) {
+        return Ok(FileContent::Binary { bytes: body.len() });
+    }
+    match String::from_utf8(body.clone()) {
+        Ok(text) => Ok(FileContent::Text(text)),
+        Err(_) => Ok(FileContent::Binary { bytes: body.len() }),
+    }
+}
+
+/// A Cloud cursor is the `next` link Bitbucket returned, with `#o=<offset>` appended. It must
+/// stay on the configured origin and on the same list the tool asks for.
+fn parse_cloud_cursor(cursor: &str, expected: &Url) -> Result<(Url, u64)> {
+    let bad =
+        || Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned");
+    if cursor.len() > 2000 {
+        return Err(bad());
+    }
+    let mut url = Url::parse(cursor).map_err(|_| bad())?;
+    if url.origin() != expected.origin() || url.path() != expected.path() {
+        return Err(bad());
+    }
+    let offset =
+        url.fragment().and_then(|f| f.strip_prefix("o=")).and_then(|o| o.parse::<u64>().ok()).unwrap_or(0);
+    url.set_fragment(None);
+    Ok((url, offset))
+}
+
+/// A JSON answer; an empty 2xx body (writes, some spec-declared lists) is `null`.
+fn json_or_null(response: &Response) -> Result<Value> {
+    if response.body.is_empty() { Ok(Value::Null) } else { response.json(TRACKER) }
+}
+
+fn parse_dc_cursor(cursor: &str) -> Result<u64> {
+    params::offset_cursor(cursor).ok_or_else(|| {
+        Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned")
+    })
+}
+
+/// The vendor's explanation from an error body: Data Center's `{"errors":[{"message"}]}`
+/// (with merge vetoes), Cloud's `{"type":"error","error":{"message","detail"}}`.
+#[must_use]
+pub fn upstream_message(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    if let Some(errors) = v["errors"].as_array() {
+        let mut parts = Vec::new();
+        for e in errors {
+            if let Some(m) = e["message"].as_str() {
+                parts.push(m.to_owned());
+            }
+            for veto in e["vetoes"].as_array().into_iter().flatten() {
+                let summary = veto["summaryMessage"].as_str().unwrap_or_default();
+                let detail = veto["detailedMessage"].as_str().unwrap_or_default();
+                parts.push(format!("{summary} ({detail})"));
+            }
+        }
+        return Some(parts.join("; ")).filter(|s| !s.is_empty());
+    }
+    let error = &v["error"];
+    let message = error["message"].as_str()?;
+    match error["detail"].as_str() {
+        Some(detail) if !detail.is_empty() => Some(format!("{message}: {detail}")),
+        _ => Some(message.to_owned()),
+    }
+}
+
+/// Map a non-success answer to an error the model can act on.
+fn map_error(response: &Response, subject: &str, conflict_hint: &str) -> Error {
+    let message = upstream_message(&response.body);
+    match response.status {
+        409 => {
+            let text = message.unwrap_or_else(|| "conflict".to_owned());
+            let hint = if conflict_hint.is_empty() {
+                "the pull request or repository changed meanwhile; read it again and retry"
+            } else {
+                conflict_hint
+            };
+            Error::rejected(TRACKER, 409, &format!("{subject}: {text}. {hint}"))
+        }
+        400 | 422 => {
+            let text = message.unwrap_or_else(|| "the request was invalid".to_owned());
+            Error::rejected(TRACKER, response.status, &format!("{subject}: {text}"))
+        }
+        _ => response.status_error(TRACKER, subject, message.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_validated() {
+        let expected =
+            Url::parse("https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5").expect("url");
+        let (url, offset) = parse_cloud_cursor(
+            "https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5&page=2#o=5",
+            &expected,
+        )
+        .expect("valid");
+        assert_eq!(offset, 5);
+        assert!(url.fragment().is_none());
+        for bad in [
+            "https://evil.test/2.0/repositories/w/r/pullrequests?page=2",
+            "https://api.bitbucket.org/2.0/repositories/w/r/issues?page=2",
+            "2",
+            "",
+        ] {
+            assert!(parse_cloud_cursor(bad, &expected).is_err(), "{bad}");
+        }
+        assert_eq!(parse_dc_cursor("25").expect("dc"), 25);
+        for bad in ["-1", "x", "1e9", "", "+5"] {
+            assert!(parse_dc_cursor(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn error_bodies_of_both_flavours_are_read() {
+        let dc = br#"{"errors":[{"message":"The pull request has conflicts","vetoes":[{"summaryMessage":"Needs 2 approvals","detailedMessage":"1 of 2"}]}]}"#;
+        assert_eq!(
+            upstream_message(dc).as_deref(),
+            Some("The pull request has conflicts; Needs 2 approvals (1 of 2)")
+        );
+        let cloud = br#"{"type":"error","error":{"message":"Bad request","detail":"title required"}}"#;
+        assert_eq!(upstream_message(cloud).as_deref(), Some("Bad request: title required"));
+        assert_eq!(upstream_message(b"<html>"), None);
+    }
+}

@@ -1,0 +1,533 @@
+//! The REST endpoints the client calls, as data: method, path template (the vendor spec's
+//! `paths` key) and the query parameters a request may carry, one inventory per flavour.
+//! Every request is built from one; a test checks each one against the vendor's OpenAPI
+//! description in `tests/specs/`.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::config::Flavor;
+use crate::http::Request;
+
+// ---------------------------------------------------------------------------------------------
+// Endpoint inventory
+
+/// One endpoint as the vendor's OpenAPI description names it: method, path template (the
+/// spec's `paths` key) and the query parameters the client may send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    pub query: &'static [&'static str],
+}
+
+impl Endpoint {
+    #[must_use]
+    pub const fn new(method: Method, path: &'static str, query: &'static [&'static str]) -> Self {
+        Self { method, path, query }
+    }
+
+    /// The request for this endpoint, `{params}` filled in order with `args` (each one path
+    /// segment, so percent-encoded; a `{param}.diff` part keeps its suffix; a `{path}` is
+    /// split into one segment per component). Cloud paths get
+    /// the `2.0` prefix, Data Center's `<area>/latest` becomes `rest/<area>/1.0`.
+    #[must_use]
+    pub fn call(&self, flavor: Flavor, args: &[&str]) -> Call {
+        let mut segments: Vec<String> = Vec::new();
+        let mut parts = self.path.split('/').filter(|p| !p.is_empty()).peekable();
+        match flavor {
+            Flavor::Cloud => segments.push("2.0".into()),
+            Flavor::DataCenter => {
+                let area = parts.next().unwrap_or_default();
+                parts.next(); // "latest"
+                segments.extend(["rest".to_owned(), area.to_owned(), "1.0".to_owned()]);
+            }
+        }
+        let mut args = args.iter();
+        for part in parts {
+            if let Some(start) = part.find('{') {
+                let end = part.find('}').unwrap_or(part.len() - 1);
+                let value = args.next().copied().unwrap_or_default();
+                debug_assert!(!value.is_empty(), "{}: missing argument for {part}", self.path);
+                if part == "{path}" {
+                    // A file path: one segment per component, as the vendors' URLs have it.
+                    segments.extend(value.split('/').filter(|s| !s.is_empty()).map(str::to_owned));
+                } else {
+                    segments.push(format!("{}{value}{}", &part[..start], &part[end + 1..]));
+                }
+            } else {
+                segments.push(part.to_owned());
+            }
+        }
+        debug_assert!(args.next().is_none(), "{}: too many arguments", self.path);
+        let request = request_for(&self.method, segments);
+        Call { path: self.path, allowed: self.query, request, body: None }
+    }
+}
+
+/// The request of `method` (`GET`, `POST`, `PUT` or `DELETE`, the ones the inventories use;
+/// a test checks every endpoint's request carries its method).
+fn request_for(method: &Method, segments: Vec<String>) -> Request {
+    if *method == Method::POST {
+        Request::post(segments)
+    } else if *method == Method::PUT {
+        Request::put(segments)
+    } else if *method == Method::DELETE {
+        Request::delete(segments)
+    } else {
+        debug_assert_eq!(*method, Method::GET, "no request constructor for {method}");
+        Request::get(segments)
+    }
+}
+
+/// A request under construction, tied to its endpoint so that only inventoried query
+/// parameters can be added.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The endpoint's path template and inventoried query parameters.
+    pub path: &'static str,
+    pub allowed: &'static [&'static str],
+    pub request: Request,
+    pub body: Option<Value>,
+}
+
+impl Call {
+    #[must_use]
+    pub fn query(mut self, key: &'static str, value: impl ToString) -> Self {
+        debug_assert!(
+            self.allowed.contains(&key),
+            "query parameter {key} is not in the inventory of {}",
+            self.path
+        );
+        self.request = self.request.query(key, value);
+        self
+    }
+
+    #[must_use]
+    pub fn query_opt(self, key: &'static str, value: Option<impl ToString>) -> Self {
+        match value {
+            Some(v) => self.query(key, v),
+            None => self,
+        }
+    }
+
+    #[must_use]
+    pub fn json(mut self, body: Value) -> Self {
+        self.request = self.request.json(body.clone());
+        self.body = Some(body);
+        self
+    }
+
+    #[must_use]
+    pub fn accept(mut self, accept: &'static str) -> Self {
+        self.request = self.request.accept(accept);
+        self
+    }
+}
+
+/// Bitbucket Cloud (REST 2.0, `<url>/2.0/...`).
+pub mod cloud {
+    use super::{Endpoint, Method};
+
+    const PAGED: &[&str] = &["page", "pagelen"];
+    const FILTERED: &[&str] = &["q", "sort", "page", "pagelen"];
+
+    pub const USER: Endpoint = Endpoint::new(Method::GET, "/user", &[]);
+    pub const PROJECTS: Endpoint = Endpoint::new(Method::GET, "/workspaces/{workspace}/projects", PAGED);
+    pub const REPOS: Endpoint = Endpoint::new(Method::GET, "/repositories/{workspace}", FILTERED);
+    pub const REPO: Endpoint = Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}", &[]);
+    pub const PRS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/pullrequests",
+        &["state", "q", "page", "pagelen"],
+    );
+    pub const PR: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}",
+        &[],
+    );
+    pub const PR_STATUSES: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/statuses",
+        &["pagelen"],
+    );
+    pub const PR_DIFF: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/diff",
+        &[],
+    );
+    pub const PR_COMMENTS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
+        PAGED,
+    );
+    pub const PR_COMMITS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/commits",
+        PAGED,
+    );
+    pub const PR_ACTIVITY: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/activity",
+        PAGED,
+    );
+    pub const BRANCHES: Endpoint =
+        Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/refs/branches", FILTERED);
+    pub const COMMITS_AT: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/commits/{revision}",
+        &["path", "page", "pagelen"],
+    );
+    pub const COMMIT: Endpoint =
+        Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/commit/{commit}", &[]);
+    pub const DIFFSTAT: Endpoint =
+        Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/diffstat/{spec}", PAGED);
+    pub const SRC: Endpoint =
+        Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/src/{commit}/{path}", &[]);
+    pub const SEARCH: Endpoint = Endpoint::new(
+        Method::GET,
+        "/workspaces/{workspace}/search/code",
+        &["search_query", "page", "pagelen"],
+    );
+    pub const ISSUES: Endpoint =
+        Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/issues", FILTERED);
+    pub const ISSUE: Endpoint =
+        Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/issues/{issue_id}", &[]);
+    pub const ISSUE_COMMENTS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments",
+        FILTERED,
+    );
+    pub const PR_CREATE: Endpoint =
+        Endpoint::new(Method::POST, "/repositories/{workspace}/{repo_slug}/pullrequests", &[]);
+    pub const PR_COMMENT: Endpoint = Endpoint::new(
+        Method::POST,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments",
+        &[],
+    );
+    pub const PR_APPROVE: Endpoint = Endpoint::new(
+        Method::POST,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/approve",
+        &[],
+    );
+    pub const PR_REQUEST_CHANGES: Endpoint = Endpoint::new(
+        Method::POST,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/request-changes",
+        &[],
+    );
+    pub const PR_MERGE: Endpoint = Endpoint::new(
+        Method::POST,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/merge",
+        &[],
+    );
+    pub const PR_DECLINE: Endpoint = Endpoint::new(
+        Method::POST,
+        "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/decline",
+        &[],
+    );
+    pub const ISSUE_CREATE: Endpoint =
+        Endpoint::new(Method::POST, "/repositories/{workspace}/{repo_slug}/issues", &[]);
+    pub const ISSUE_COMMENT: Endpoint =
+        Endpoint::new(Method::POST, "/repositories/{workspace}/{repo_slug}/issues/{issue_id}/comments", &[]);
+
+    /// Every endpoint above (checked against the spec by `api::tests`).
+    pub const ENDPOINTS: &[Endpoint] = &[
+        USER,
+        PROJECTS,
+        REPOS,
+        REPO,
+        PRS,
+        PR,
+        PR_STATUSES,
+        PR_DIFF,
+        PR_COMMENTS,
+        PR_COMMITS,
+        PR_ACTIVITY,
+        BRANCHES,
+        COMMITS_AT,
+        COMMIT,
+        DIFFSTAT,
+        SRC,
+        SEARCH,
+        ISSUES,
+        ISSUE,
+        ISSUE_COMMENTS,
+        PR_CREATE,
+        PR_COMMENT,
+        PR_APPROVE,
+        PR_REQUEST_CHANGES,
+        PR_MERGE,
+        PR_DECLINE,
+        ISSUE_CREATE,
+        ISSUE_COMMENT,
+    ];
+}
+
+/// Bitbucket Data Center (REST 1.0, `/rest/api/1.0/...`). Paths are written as the spec has
+/// them (`/api/latest/...`); the client sends `/rest/api/1.0/...`.
+pub mod datacenter {
+    use super::{Endpoint, Method};
+
+    const PAGED: &[&str] = &["start", "limit"];
+
+    pub const APPLICATION_PROPERTIES: Endpoint =
+        Endpoint::new(Method::GET, "/api/latest/application-properties", &[]);
+    pub const PROJECTS: Endpoint = Endpoint::new(Method::GET, "/api/latest/projects", PAGED);
+    pub const REPOS: Endpoint = Endpoint::new(Method::GET, "/api/latest/projects/{projectKey}/repos", PAGED);
+    pub const REPOS_SEARCH: Endpoint =
+        Endpoint::new(Method::GET, "/api/latest/repos", &["projectkey", "name", "start", "limit"]);
+    pub const REPO: Endpoint =
+        Endpoint::new(Method::GET, "/api/latest/projects/{projectKey}/repos/{repositorySlug}", &[]);
+    pub const PRS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests",
+        &["state", "at", "direction", "order", "start", "limit"],
+    );
+    pub const PR: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}",
+        &[],
+    );
+    pub const PR_MERGE_STATUS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/merge",
+        &[],
+    );
+    pub const BUILD_STATS: Endpoint =
+        Endpoint::new(Method::GET, "/build-status/latest/commits/stats/{commitId}", &[]);
+    pub const PR_DIFF: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}.diff",
+        &[],
+    );
+    pub const PR_ACTIVITIES: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/activities",
+        PAGED,
+    );
+    pub const PR_COMMITS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/commits",
+        PAGED,
+    );
+    pub const BRANCHES: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/branches",
+        &["filterText", "orderBy", "details", "start", "limit"],
+    );
+    pub const COMMITS: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits",
+        &["until", "path", "start", "limit"],
+    );
+    pub const COMMIT: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}",
+        &[],
+    );
+    pub const COMMIT_CHANGES: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/changes",
+        PAGED,
+    );
+    pub const RAW: Endpoint = Endpoint::new(
+        Method::GET,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/raw/{path}",
+        &["at"],
+    );
+    pub const PR_CREATE: Endpoint = Endpoint::new(
+        Method::POST,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests",
+        &[],
+    );
+    pub const PR_COMMENT: Endpoint = Endpoint::new(
+        Method::POST,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/comments",
+        &[],
+    );
+    pub const PR_APPROVE: Endpoint = Endpoint::new(
+        Method::POST,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/approve",
+        &[],
+    );
+    pub const PR_REVIEW: Endpoint = Endpoint::new(
+        Method::PUT,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/review",
+        &[],
+    );
+    pub const PR_MERGE: Endpoint = Endpoint::new(
+        Method::POST,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/merge",
+        &["version"],
+    );
+    pub const PR_DECLINE: Endpoint = Endpoint::new(
+        Method::POST,
+        "/api/latest/projects/{projectKey}/repos/{repositorySlug}/pull-requests/{pullRequestId}/decline",
+        &["version"],
+    );
+
+    /// Every endpoint above (checked against the spec by `api::tests`).
+    pub const ENDPOINTS: &[Endpoint] = &[
+        APPLICATION_PROPERTIES,
+        PROJECTS,
+        REPOS,
+        REPOS_SEARCH,
+        REPO,
+        PRS,
+        PR,
+        PR_MERGE_STATUS,
+        BUILD_STATS,
+        PR_DIFF,
+        PR_ACTIVITIES,
+        PR_COMMITS,
+        BRANCHES,
+        COMMITS,
+        COMMIT,
+        COMMIT_CHANGES,
+        RAW,
+        PR_CREATE,
+        PR_COMMENT,
+        PR_APPROVE,
+        PR_REVIEW,
+        PR_MERGE,
+        PR_DECLINE,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use url::Url;
+
+    use super::*;
+    use crate::bitbucket::client::TRACKER;
+    use crate::config::HttpSettings;
+    use crate::http::{Auth, HttpClient};
+
+    fn spec(name: &str) -> Value {
+        let path = format!("{}/tests/specs/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("spec file")).expect("spec JSON")
+    }
+
+    /// Every request the client can send (method, path template, query parameters) exists
+    /// in the vendor's OpenAPI description.
+    fn check_inventory(spec: &Value, endpoints: &[Endpoint], global_query: &[&str]) {
+        let mut seen = BTreeSet::new();
+        for ep in endpoints {
+            assert!(seen.insert((ep.method.as_str(), ep.path)), "{} {} listed twice", ep.method, ep.path);
+            let item = &spec["paths"][ep.path];
+            assert!(item.is_object(), "{} is not a path of the spec", ep.path);
+            let op = &item[ep.method.as_str().to_ascii_lowercase()];
+            assert!(op.is_object(), "{} {} is not an operation of the spec", ep.method, ep.path);
+            let mut params: BTreeSet<String> = BTreeSet::new();
+            for list in [&item["parameters"], &op["parameters"]] {
+                for p in list.as_array().into_iter().flatten() {
+                    let p = match p["$ref"].as_str() {
+                        Some(r) => spec.pointer(r.trim_start_matches('#')).cloned().unwrap_or_default(),
+                        None => p.clone(),
+                    };
+                    if p["in"] == "query" {
+                        params.insert(p["name"].as_str().unwrap_or_default().to_owned());
+                    }
+                }
+            }
+            let description = op["description"].as_str().unwrap_or_default();
+            for q in ep.query {
+                // A parameter the operation's own description documents (`?path=...`) counts.
+                let documented =
+                    description.contains(&format!("?{q}=")) || description.contains(&format!("&{q}="));
+                assert!(
+                    params.contains(*q) || global_query.contains(q) || documented,
+                    "{} {}: query parameter {q} is not in the spec (has {params:?})",
+                    ep.method,
+                    ep.path
+                );
+            }
+        }
+    }
+
+    /// How many `Endpoint::new` the flavour's module of this file has (the inventory lists
+    /// each one).
+    fn count_defined(flavour: &str) -> usize {
+        let source = include_str!("endpoints.rs");
+        let start = source.find(&format!("\npub mod {flavour} {{")).expect("flavour module");
+        let module = &source[start..];
+        let module = &module[..module.find("\n}\n").expect("end of module")];
+        module.matches("Endpoint::new(").count()
+    }
+
+    #[test]
+    fn cloud_endpoints_exist_in_the_cloud_spec() {
+        // Cloud documents paging (`page`, `pagelen`) and filtering/sorting (`q`, `sort`) for
+        // every paginated list, whether or not the operation lists them.
+        check_inventory(
+            &spec("bitbucket-cloud.openapi.json"),
+            cloud::ENDPOINTS,
+            &["page", "pagelen", "q", "sort"],
+        );
+        assert_eq!(count_defined("cloud"), cloud::ENDPOINTS.len(), "cloud::ENDPOINTS is incomplete");
+    }
+
+    #[test]
+    fn datacenter_endpoints_exist_in_the_datacenter_spec() {
+        check_inventory(&spec("bitbucket-datacenter.openapi.json"), datacenter::ENDPOINTS, &[]);
+        assert_eq!(
+            count_defined("datacenter"),
+            datacenter::ENDPOINTS.len(),
+            "datacenter::ENDPOINTS is incomplete"
+        );
+    }
+
+    #[test]
+    fn the_inventory_check_catches_a_typo() {
+        let bad = [Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/pullrequest", &[])];
+        let result = std::panic::catch_unwind(|| {
+            check_inventory(&spec("bitbucket-cloud.openapi.json"), &bad, &[]);
+        });
+        assert!(result.is_err());
+        let bad =
+            [Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/pullrequests", &["stat"])];
+        let result = std::panic::catch_unwind(|| {
+            check_inventory(&spec("bitbucket-cloud.openapi.json"), &bad, &[]);
+        });
+        assert!(result.is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "not in the inventory")]
+    fn a_query_parameter_outside_the_inventory_is_refused() {
+        let _ = cloud::PRS.call(Flavor::Cloud, &["ws", "repo"]).query("stat", "OPEN");
+    }
+
+    #[test]
+    fn requests_carry_the_endpoint_method() {
+        for (flavor, endpoints) in
+            [(Flavor::Cloud, cloud::ENDPOINTS), (Flavor::DataCenter, datacenter::ENDPOINTS)]
+        {
+            for ep in endpoints {
+                let args = vec!["x"; ep.path.matches('{').count()];
+                assert_eq!(ep.call(flavor, &args).request.method(), &ep.method, "{}", ep.path);
+            }
+        }
+    }
+
+    #[test]
+    fn paths_are_built_from_templates() {
+        let call = datacenter::PR_DIFF.call(Flavor::DataCenter, &["PRJ", "my repo", "7"]);
+        let client = HttpClient::new(
+            TRACKER,
+            Url::parse("https://git.example.com/bb").expect("url"),
+            Auth::None,
+            &HttpSettings::default(),
+        )
+        .expect("client");
+        let url = client.url_for(&call.request).expect("url");
+        assert_eq!(url.path(), "/bb/rest/api/1.0/projects/PRJ/repos/my%20repo/pull-requests/7.diff");
+        let call = cloud::PR.call(Flavor::Cloud, &["ws", "repo", "3"]);
+        assert_eq!(
+            client.url_for(&call.request).expect("url").path(),
+            "/bb/2.0/repositories/ws/repo/pullrequests/3"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The one seam between the tools and the two flavours: every operation the tools call, sent
+//! to [`super::cloud`] or [`super::datacenter`] by one [`dispatch!`] rule. Both flavour files
+//! offer each operation with the same signature; what Data Center lacks (issues, code search)
+//! it answers there with the error the tools have always given.
+
+use serde_json::Value;
+
+use super::client::BitbucketApi;
+use super::models::{
+    Activity, Branch, Change, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest, Page,
+    PageArgs, PrFilter, Project, PullRequest, Repo, Repository, SearchHit, Write,
+};
+use super::{cloud, datacenter};
+use crate::config::Flavor;
+use crate::error::Result;
+
+/// One method of [`BitbucketApi`] per operation, each sent to the flavour's function of the
+/// same name: `async fn` and `fn` pass the client first; `fn ... = mapper` maps a JSON answer
+/// with the flavour's `mapper`.
+macro_rules! dispatch {
+    () => {};
+    ($(#[$meta:meta])* async fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty; $($rest:tt)*) => {
+        $(#[$meta])*
+        pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
+            match self.flavor() {
+                Flavor::Cloud => cloud::$name(self $(, $arg)*).await,
+                Flavor::DataCenter => datacenter::$name(self $(, $arg)*).await,
+            }
+        }
+        dispatch!($($rest)*);
+    };
+    ($(#[$meta:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty = $mapper:ident; $($rest:tt)*) => {
+        $(#[$meta])*
+        #[must_use]
+        pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+            match self.flavor() {
+                Flavor::Cloud => cloud::$mapper($($arg),*),
+                Flavor::DataCenter => datacenter::$mapper($($arg),*),
+            }
+        }
+        dispatch!($($rest)*);
+    };
+    ($(#[$meta:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty; $($rest:tt)*) => {
+        $(#[$meta])*
+        pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+            match self.flavor() {
+                Flavor::Cloud => cloud::$name(self $(, $arg)*),
+                Flavor::DataCenter => datacenter::$name(self $(, $arg)*),
+            }
+        }
+        dispatch!($($rest)*);
+    };
+}
+
+impl BitbucketApi {
+    dispatch! {
+        /// The account and flavour, in one line.
+        async fn whoami(&self) -> Result<String>;
+
+        async fn list_projects(&self, workspace: Option<&str>, args: &PageArgs) -> Result<Page<Project>>;
+        async fn list_repositories(
+            &self,
+            workspace: &str,
+            name: Option<&str>,
+            args: &PageArgs
+        ) -> Result<Page<Repository>>;
+        async fn get_repository(&self, repo: Repo<'_>) -> Result<Repository>;
+        async fn list_branches(&self, repo: Repo<'_>, filter: Option<&str>, args: &PageArgs) -> Result<Page<Branch>>;
+        async fn list_commits(
+            &self,
+            repo: Repo<'_>,
+            branch: Option<&str>,
+            path: Option<&str>,
+            args: &PageArgs
+        ) -> Result<Page<Commit>>;
+        /// A commit and the files it changed.
+        async fn get_commit(&self, repo: Repo<'_>, hash: &str) -> Result<(Commit, Page<Change>)>;
+        /// What a path at a ref holds (text, binary, directory).
+        async fn get_file(&self, repo: Repo<'_>, path: &str, git_ref: Option<&str>) -> Result<FileContent>;
+        async fn search_code(
+            &self,
+            workspace: &str,
+            query: &str,
+            repo: Option<&str>,
+            args: &PageArgs
+        ) -> Result<Page<SearchHit>>;
+
+        async fn list_pull_requests(
+            &self,
+            repo: Repo<'_>,
+            filter: &PrFilter,
+            args: &PageArgs
+        ) -> Result<Page<PullRequest>>;
+        async fn get_pull_request(&self, repo: Repo<'_>, id: u64) -> Result<PullRequest>;
+        /// The pull request's unified diff (text).
+        async fn pull_request_diff(&self, repo: Repo<'_>, id: u64) -> Result<String>;
+        async fn list_pull_request_comments(&self, repo: Repo<'_>, id: u64, args: &PageArgs) -> Result<Page<Comment>>;
+        async fn list_pull_request_commits(&self, repo: Repo<'_>, id: u64, args: &PageArgs) -> Result<Page<Commit>>;
+        async fn pull_request_activity(&self, repo: Repo<'_>, id: u64, args: &PageArgs) -> Result<Page<Activity>>;
+
+        async fn list_issues(
+            &self,
+            repo: Repo<'_>,
+            state: Option<&str>,
+            query: Option<&str>,
+            args: &PageArgs
+        ) -> Result<Page<Issue>>;
+        /// An issue and a page of its comments (`comments.limit` 0: none).
+        async fn get_issue(&self, repo: Repo<'_>, id: u64, comments: &PageArgs) -> Result<(Issue, Page<Comment>)>;
+
+        /// A pull request from a write's answer.
+        fn pull_request_from(&self, v: &Value) -> PullRequest = pull_request;
+        /// A comment from a write's answer.
+        fn comment_from(&self, v: &Value) -> Comment = comment;
+
+        // Writes: each returns the prepared request; `run` describes or sends it.
+
+        fn create_pull_request(&self, repo: Repo<'_>, pr: &NewPullRequest) -> Write;
+        fn add_pull_request_comment(&self, repo: Repo<'_>, id: u64, comment: &NewComment) -> Write;
+        fn approve_pull_request(&self, repo: Repo<'_>, id: u64) -> Write;
+        fn request_changes(&self, repo: Repo<'_>, id: u64) -> Write;
+        /// Merge; Data Center needs the pull request's current version (read first).
+        async fn merge_pull_request(
+            &self,
+            repo: Repo<'_>,
+            id: u64,
+            strategy: Option<&str>,
+            message: Option<&str>,
+            close_source_branch: Option<bool>
+        ) -> Result<Write>;
+        async fn decline_pull_request(&self, repo: Repo<'_>, id: u64) -> Result<Write>;
+        fn create_issue(
+            &self,
+            repo: Repo<'_>,
+            title: &str,
+            content: Option<&str>,
+            kind: Option<&str>,
+            priority: Option<&str>
+        ) -> Result<Write>;
+        fn add_issue_comment(&self, repo: Repo<'_>, id: u64, text: &str) -> Result<Write>;
+    }
+
+    /// An issue from a write's answer (only Cloud has issues).
+    #[must_use]
+    pub fn issue_from(&self, v: &Value) -> Issue {
+        cloud::issue(v)
+    }
+
+    /// One line for `tracker-mcp check`.
+    pub async fn check(&self) -> Result<String> {
+        self.whoami().await
+    }
+}
