@@ -11,7 +11,6 @@ mod base64;
 mod bugs;
 pub mod client;
 pub mod endpoints;
-mod errors;
 pub mod models;
 mod params;
 mod products;
@@ -163,7 +162,7 @@ impl BugzillaApi {
                 who.id
             ));
         }
-        if errors::error_code(&response) != Some(32614) && response.status != 404 {
+        if client::error_code(&response) != Some(32614) && response.status != 404 {
             return Err(self.map_error(&response, "the current user"));
         }
         // 5.0/5.2: no /rest/whoami. Prove the key works, then name the owner if we can.

@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use super::endpoints;
-use super::errors::{ErrorBody, error_code, parse_no_such_in_product, transition_error};
+mod errors;
 use super::models::{
     Attachment, AttachmentsAnswer, Bug, Bugs, Comment, CommentsAnswer, Field, Fields, HistoryAnswer,
     HistoryEntry, Product, Products, UpdateAnswer, User, Users,
@@ -25,6 +25,8 @@ use super::models::{
 use crate::config::{BugzillaConfig, HttpSettings, KeyMode};
 use crate::error::{Error, Result, sanitize};
 use crate::http::{Auth, Endpoint, HttpClient, Request, Response};
+pub(in crate::bugzilla) use errors::error_code;
+use errors::{ErrorBody, parse_no_such_in_product, transition_error};
 
 /// Name used in messages.
 pub const TRACKER: &str = "Bugzilla";

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{BugzillaApi, TRACKER};
+use super::{BugzillaApi, TRACKER};
 use crate::error::{Error, sanitize};
 use crate::http::Response;
 
@@ -30,7 +30,7 @@ impl ErrorBody {
 impl BugzillaApi {
     /// One actionable message per error code Bugzilla is known to answer (see the upstream
     /// README); anything else falls back to the status with Bugzilla's own (sanitized) text.
-    pub(super) fn map_error(&self, response: &Response, subject: &str) -> Error {
+    pub(in crate::bugzilla) fn map_error(&self, response: &Response, subject: &str) -> Error {
         let body: Option<ErrorBody> = serde_json::from_slice(&response.body).ok();
         let raw = body.as_ref().and_then(|b| b.message.clone()).unwrap_or_default();
         let said = sanitize(&raw);
@@ -146,7 +146,7 @@ impl BugzillaApi {
     }
 }
 
-pub(super) fn error_code(response: &Response) -> Option<i64> {
+pub(in crate::bugzilla) fn error_code(response: &Response) -> Option<i64> {
     serde_json::from_slice::<ErrorBody>(&response.body).ok().and_then(|b| b.code())
 }
 
@@ -224,7 +224,7 @@ fn unknown_arg(message: &str) -> &'static str {
 }
 
 /// `There is no component named 'Nope' in the 'Alpha' product.` → (component, Nope, Alpha).
-pub(super) fn parse_no_such_in_product(message: &str) -> Option<(String, String, String)> {
+pub(in crate::bugzilla) fn parse_no_such_in_product(message: &str) -> Option<(String, String, String)> {
     let rest = message.strip_prefix("There is no ")?;
     let (kind, rest) = rest.split_once(" named '")?;
     let (name, rest) = rest.split_once("' in the '")?;
