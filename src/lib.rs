@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bitbucket;
 pub mod bugzilla;
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod http;
 pub mod logging;

@@ -71,22 +71,6 @@ pub fn when(timestamp: &str) -> String {
     }
 }
 
-/// Days since 1970-01-01 (negative before) to a civil `(year, month, day)`, UTC, by Howard
-/// Hinnant's algorithm: for the audit log's clock and Bitbucket Data Center's epoch-millisecond
-/// dates, without a date crate.
-#[must_use]
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 /// The footer of every list: the range shown, the total when known ("total unknown"
 /// otherwise), `has_more`, and when there is more, `next: cursor=<value>`: exactly what to
 /// pass back as `cursor`.
@@ -148,14 +132,6 @@ mod tests {
         );
         assert_eq!(out.matches(DATA_OPEN).count(), 1, "{out}");
         assert_eq!(out.lines().filter(|l| *l == DATA_CLOSE).count(), 1, "{out}");
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
     #[test]

@@ -175,15 +175,8 @@ pub fn classify_file(response: &Response) -> Result<FileContent> {
             note: None,
         }));
     }
-    let body = &response.body;
-    let sniff = &body[..body.len().min(8000)];
-    if sniff.contains(&0) {
-        return Ok(FileContent::Binary { bytes: body.len() });
-    }
-    match String::from_utf8(body.clone()) {
-        Ok(text) => Ok(FileContent::Text(text)),
-        Err(_) => Ok(FileContent::Binary { bytes: body.len() }),
-    }
+    let bytes = response.body.len();
+    Ok(crate::content::as_text(&response.body).map_or(FileContent::Binary { bytes }, FileContent::Text))
 }
 
 /// A Cloud cursor is the `next` link Bitbucket returned, with `#o=<offset>` appended. It must

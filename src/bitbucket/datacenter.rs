@@ -20,13 +20,12 @@ const MERGE_CONFLICT: &str = "Bitbucket Data Center refused the merge: the pull 
      unmet merge checks (the vetoes above: approvals, builds, tasks), or changed since it was read. \
      Resolve them, check with bitbucket_get_pull_request, and retry";
 
-/// Epoch milliseconds as an ISO-8601 UTC timestamp (minutes precision suffices).
+/// Epoch milliseconds as an ISO-8601 UTC timestamp (seconds precision; out of range → empty).
 #[must_use]
 pub fn ms_to_iso(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let rem = secs.rem_euclid(86_400);
-    let (year, month, day) = crate::render::civil_from_days(secs.div_euclid(86_400));
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
 }
 
 fn date(v: &Value, key: &str) -> String {

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::client::Write;
 use super::params::{BugRef, MAX_TEXT, name, opt_text};
 use super::{base64, endpoints, render};
+use crate::content::{as_text, looks_textual};
 use crate::error::{Error, Result};
 use crate::params::{self, Page};
 use crate::render::{slice_footer, untrusted};
@@ -118,14 +119,9 @@ impl TrackerServer {
         let mut out =
             format!("Attachment on bug {}: {}", attachment.bug_id, render::attachment_line(&attachment));
         let bytes = attachment.data.as_deref().map(base64::decode).transpose()?.unwrap_or_default();
-        let ct = attachment.content_type.to_ascii_lowercase();
-        let texty = attachment.is_patch
-            || ct.starts_with("text/")
-            || ["json", "xml", "javascript", "x-patch", "x-diff", "x-sh", "yaml", "x-log"]
-                .iter()
-                .any(|t| ct.contains(t));
-        match (texty, String::from_utf8(bytes)) {
-            (true, Ok(text)) => {
+        let texty = attachment.is_patch || looks_textual(&attachment.content_type, &attachment.file_name);
+        match texty.then(|| as_text(&bytes)).flatten() {
+            Some(text) => {
                 let total = text.chars().count();
                 if offset > total {
                     return Err(Error::invalid("offset", format!("the text has only {total} characters")));

@@ -48,7 +48,7 @@ impl TrackerServer {
         let mut out = render::attachment_meta(a);
         let size = a["filesize"].as_u64().unwrap_or(0);
         let filename = str_of(a, "filename");
-        if !looks_textual(str_of(a, "content_type"), filename) {
+        if !crate::content::looks_textual(str_of(a, "content_type"), filename) {
             out.push_str("\nBinary content: not shown (only text attachments are returned).");
             return Ok(out);
         }
@@ -76,64 +76,4 @@ impl TrackerServer {
         ));
         Ok(out)
     }
-}
-
-const TEXT_EXTENSIONS: &[&str] = &[
-    "txt",
-    "log",
-    "md",
-    "markdown",
-    "textile",
-    "rst",
-    "csv",
-    "tsv",
-    "json",
-    "xml",
-    "yml",
-    "yaml",
-    "toml",
-    "ini",
-    "cfg",
-    "conf",
-    "patch",
-    "diff",
-    "sql",
-    "sh",
-    "bash",
-    "py",
-    "rb",
-    "rs",
-    "go",
-    "java",
-    "kt",
-    "c",
-    "h",
-    "cc",
-    "cpp",
-    "hpp",
-    "cs",
-    "js",
-    "ts",
-    "jsx",
-    "tsx",
-    "css",
-    "html",
-    "htm",
-    "php",
-    "pl",
-    "properties",
-    "gradle",
-    "out",
-    "err",
-    "trace",
-];
-
-fn looks_textual(content_type: &str, filename: &str) -> bool {
-    let ct = content_type.to_ascii_lowercase();
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    ct.starts_with("text/")
-        || ["json", "xml", "yaml", "javascript", "x-sh", "x-patch", "x-diff", "sql", "toml"]
-            .iter()
-            .any(|t| ct.contains(t))
-        || TEXT_EXTENSIONS.contains(&ext.as_str())
 }
