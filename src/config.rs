@@ -1,7 +1,8 @@
-//! Configuration: the environment, `.env` and `--env-file`, turned into a validated [`Config`].
+//! Configuration: the environment, the user's `.env` and `--env-file`, turned into a validated
+//! [`Config`].
 //!
-//! Precedence, lowest first: `.env` in the working directory, the `--env-file` given on the
-//! command line, the real environment, command-line flags. Files are parsed without touching
+//! Precedence, lowest first: `~/.config/tracker-mcp/.env` (see [`user_config_file`]), the
+//! `--env-file` given on the command line, the real environment, command-line flags. Files are parsed without touching
 //! the process environment, so secrets never leak into child processes. Secrets become
 //! [`SecretString`] the moment they are read and are registered with [`crate::error`] so
 //! that every message leaving the process masks them.
@@ -15,7 +16,7 @@ use url::Url;
 use crate::error::{Error, Result, register_secret};
 
 mod sources;
-pub use sources::Sources;
+pub use sources::{Sources, user_config_file};
 
 /// Every variable the binary reads, with a one-line meaning (used by `--help`, the README
 /// test and the examples test).
@@ -521,12 +522,13 @@ mod tests {
     }
 
     #[test]
-    fn environment_wins_over_env_file_which_wins_over_dotenv() {
+    fn environment_wins_over_env_file_which_wins_over_the_user_file() {
         let dir = std::env::temp_dir().join(format!("tracker-mcp-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
+        let user = dir.join("user.env");
         std::fs::write(
-            dir.join(".env"),
-            "REDMINE_URL=https://dotenv.test\nREDMINE_API_KEY=a\nBUGZILLA_URL=https://dotenv.test\n",
+            &user,
+            "REDMINE_URL=https://user.test\nREDMINE_API_KEY=a\nBUGZILLA_URL=https://user.test\n",
         )
         .expect("write");
         std::fs::write(
@@ -536,6 +538,7 @@ mod tests {
         .expect("write");
         let sources = Sources::gather(
             &dir,
+            Some(&user),
             Some(&dir.join("explicit.env")),
             [("BUGZILLA_URL".to_owned(), "https://env.test".to_owned())],
             [],
@@ -545,6 +548,45 @@ mod tests {
         assert_eq!(sources.get("BUGZILLA_URL").as_deref(), Some("https://env.test"));
         assert_eq!(sources.get("REDMINE_API_KEY").as_deref(), Some("a"));
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Security review finding 1: a cloned repository's `.env` chose the token's destination
+    /// and switched writes on.
+    #[test]
+    fn the_working_directory_env_is_ignored_with_a_warning() {
+        let dir = std::env::temp_dir().join(format!("tracker-mcp-cwd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join(".env"),
+            "BITBUCKET_URL=http://127.0.0.1:9\nTRACKER_MCP_ENABLE_WRITES=true\nTRACKER_MCP_MODE=development\n",
+        )
+        .expect("write");
+        let env = [("BITBUCKET_TOKEN".to_owned(), "t".to_owned())];
+        let sources = Sources::gather(&dir, None, None, env, []).expect("sources");
+        assert_eq!(sources.get("BITBUCKET_URL"), None);
+        assert_eq!(sources.get("TRACKER_MCP_ENABLE_WRITES"), None);
+        assert!(sources.warnings.iter().any(|w| w.contains("is ignored") && w.contains("--env-file")));
+        // Named explicitly, it is the user's choice and is read without a warning.
+        let sources = Sources::gather(&dir, None, Some(&dir.join(".env")), [], []).expect("sources");
+        assert_eq!(sources.get("TRACKER_MCP_ENABLE_WRITES").as_deref(), Some("true"));
+        assert!(sources.warnings.iter().all(|w| !w.contains("is ignored")));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn the_user_file_lives_in_the_configuration_directory() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        assert_eq!(
+            user_config_file(vars(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")])),
+            Some(PathBuf::from("/x/tracker-mcp/.env"))
+        );
+        assert_eq!(
+            user_config_file(vars(&[("XDG_CONFIG_HOME", "relative"), ("HOME", "/h")])),
+            Some(PathBuf::from("/h/.config/tracker-mcp/.env"))
+        );
+        assert_eq!(user_config_file(vars(&[])), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use rmcp::{ServiceExt, transport::stdio};
-use tracker_mcp::config::{Sources, VARIABLES};
+use tracker_mcp::config::{self, Sources, VARIABLES};
 use tracker_mcp::{Config, TrackerServer};
 
 #[derive(Debug, Parser)]
@@ -21,15 +21,17 @@ use tracker_mcp::{Config, TrackerServer};
         stdin/stdout. Each tracker whose URL and credential are set adds one tool set. The server \
         is read-only unless TRACKER_MCP_ENABLE_WRITES=true, and refuses http:// tracker URLs \
         unless TRACKER_MCP_MODE=development.\n\n\
-        Settings come from, lowest precedence first: .env in the working directory, --env-file, \
-        the environment, then the flags below. Secrets (API keys, tokens) have no flags on \
+        Settings come from, lowest precedence first: ~/.config/tracker-mcp/.env (or \
+        $XDG_CONFIG_HOME/tracker-mcp/.env), --env-file, the environment, then the flags below. \
+        A .env in the working directory is never read: the client may start the server inside \
+        a cloned repository. Secrets (API keys, tokens) have no flags on \
         purpose: command lines are visible to every user of the machine.",
     after_long_help = variables_help(),
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Read variables from this file (overrides .env in the working directory; the real
+    /// Read variables from this file (overrides ~/.config/tracker-mcp/.env; the real
     /// environment overrides both).
     #[arg(long, global = true, value_name = "PATH")]
     env_file: Option<PathBuf>,
@@ -114,14 +116,15 @@ enum Command {
 }
 
 fn variables_help() -> String {
-    let mut out = String::from("Environment variables (also read from .env or --env-file):\n");
+    let mut out =
+        String::from("Environment variables (also read from ~/.config/tracker-mcp/.env or --env-file):\n");
     for (name, meaning) in VARIABLES {
         out.push_str(&format!("  {name:<34} {meaning}\n"));
     }
     out.push_str(
         "\nExamples:\n  tracker-mcp check            test the configured trackers\n  \
                   tracker-mcp tools            list the tools that would be served\n  \
-                  tracker-mcp --env-file ~/.config/tracker-mcp.env\n",
+                  tracker-mcp --env-file ~/work/tracker.env   settings from another file\n",
     );
     out
 }
@@ -194,8 +197,15 @@ fn main() -> ExitCode {
 
 fn load_config(cli: &Cli) -> Result<Config, String> {
     let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
-    let sources = Sources::gather(&cwd, cli.env_file.as_deref(), std::env::vars(), cli.overrides())
-        .map_err(|e| e.client_message())?;
+    let user_file = config::user_config_file(|name| std::env::var(name).ok());
+    let sources = Sources::gather(
+        &cwd,
+        user_file.as_deref(),
+        cli.env_file.as_deref(),
+        std::env::vars(),
+        cli.overrides(),
+    )
+    .map_err(|e| e.client_message())?;
     let config = Config::from_sources(&sources).map_err(|e| e.client_message())?;
     if !config.has_trackers() {
         return Err(Config::no_tracker_message());

@@ -1,10 +1,15 @@
-//! Where the raw values come from: `.env` in the working directory, `--env-file`, the real
-//! environment and command-line flags, merged by precedence without touching the process
-//! environment.
+//! Where the raw values come from: the user's own `tracker-mcp/.env` in their configuration
+//! directory, `--env-file`, the real environment and command-line flags, merged by precedence
+//! without touching the process environment.
+//!
+//! The working directory is never read: MCP clients start stdio servers in whatever project is
+//! open, and a cloned repository's `.env` would otherwise choose the tracker URL the token is
+//! sent to, switch writes on or place the audit log. A `.env` found there is named in a
+//! warning and ignored.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::VARIABLES;
 use crate::error::{Error, Result};
@@ -26,24 +31,39 @@ impl fmt::Debug for Sources {
 }
 
 impl Sources {
-    /// Gather `.env` from `cwd` (if present), then `env_file` (must exist), then the real
-    /// environment, then `overrides` (command-line flags).
+    /// Gather the user's `config_file` (if present), then `env_file` (must exist), then the
+    /// real environment, then `overrides` (command-line flags). `cwd` is only looked at to warn
+    /// that a `.env` there is ignored.
     pub fn gather(
         cwd: &Path,
+        config_file: Option<&Path>,
         env_file: Option<&Path>,
         environment: impl IntoIterator<Item = (String, String)>,
         overrides: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self> {
         let mut sources = Self::default();
-        let dotenv = cwd.join(".env");
-        if dotenv.is_file() {
-            sources.read_file(&dotenv)?;
+        if let Some(path) = config_file
+            && path.is_file()
+        {
+            sources.read_file(path)?;
         }
         if let Some(path) = env_file {
             if !path.is_file() {
                 return Err(Error::Config(format!("--env-file {}: no such file", path.display())));
             }
             sources.read_file(path)?;
+        }
+        let ignored = cwd.join(".env");
+        let named = |p: Option<&Path>| p.is_some_and(|p| same_file(p, &ignored));
+        if ignored.is_file() && !named(config_file) && !named(env_file) {
+            sources.warnings.push(format!(
+                "{} is ignored: the working directory is not trusted configuration (it is often a \
+                 cloned repository). Move the settings to {} or pass --env-file {}",
+                ignored.display(),
+                config_file
+                    .map_or_else(|| "your configuration directory".to_owned(), |p| p.display().to_string()),
+                ignored.display()
+            ));
         }
         for (k, v) in environment {
             sources.set(k, v);
@@ -87,6 +107,25 @@ impl Sources {
     #[must_use]
     pub fn get(&self, name: &str) -> Option<String> {
         self.values.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+}
+
+/// The user's own settings file: `$XDG_CONFIG_HOME/tracker-mcp/.env`, else
+/// `$HOME/.config/tracker-mcp/.env` (Linux and macOS alike), else `%APPDATA%\\tracker-mcp\\.env`
+/// on Windows. Relative base directories are ignored, as the XDG specification says.
+#[must_use]
+pub fn user_config_file(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let absolute = |name: &str| var(name).map(PathBuf::from).filter(|p| p.is_absolute());
+    let base = absolute("XDG_CONFIG_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".config")))
+        .or_else(|| absolute("APPDATA"))?;
+    Some(base.join("tracker-mcp").join(".env"))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 

@@ -52,6 +52,49 @@ async fn env_file_is_read_and_the_environment_wins() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Security review finding 1: the client starts the server inside a cloned repository whose
+/// `.env` points the token at another host and switches writes on. It must change nothing;
+/// the user's own file in the configuration directory is read instead.
+#[tokio::test]
+async fn the_working_directory_env_is_ignored_and_the_user_file_is_read() {
+    let dir = std::env::temp_dir().join(format!("tracker-mcp-cwd-{}", std::process::id()));
+    let repo = dir.join("repo");
+    let config = dir.join("config");
+    std::fs::create_dir_all(&repo).expect("dir");
+    std::fs::create_dir_all(config.join("tracker-mcp")).expect("dir");
+    std::fs::write(
+        repo.join(".env"),
+        "BITBUCKET_URL=http://127.0.0.1:9\nTRACKER_MCP_MODE=development\nTRACKER_MCP_ENABLE_WRITES=true\n",
+    )
+    .expect("write");
+    let tools = |with_user_file: bool| {
+        let mut command = crate::common::binary();
+        command
+            .current_dir(&repo)
+            .arg("tools")
+            .env("BITBUCKET_TOKEN", "tok-1234")
+            .stdin(std::process::Stdio::null());
+        if with_user_file {
+            command.env("XDG_CONFIG_HOME", &config);
+        }
+        command.output()
+    };
+    let output = tools(false).await.expect("run");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("bitbucket_whoami") && !stdout.contains("bitbucket_merge_pull_request"),
+        "{stdout}"
+    );
+    assert!(stderr.contains(".env is ignored") && stderr.contains("--env-file"), "{stderr}");
+    // The user's own file may enable writes.
+    std::fs::write(config.join("tracker-mcp/.env"), "TRACKER_MCP_ENABLE_WRITES=true\n").expect("write");
+    let output = tools(true).await.expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("bitbucket_merge_pull_request"), "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[tokio::test]
 async fn missing_env_file_is_an_error() {
     let (code, _, stderr) = run(&["--env-file", "/nonexistent/tracker.env"], &[]).await;
