@@ -145,26 +145,42 @@ fn registry() -> &'static RwLock<Vec<SecretString>> {
 
 /// Remember a configured secret so that [`sanitize`] and [`redact_secrets`] mask it.
 /// Very short values are ignored: masking "a" everywhere would destroy every message.
+/// Secrets are kept longest first, so that one secret inside another is masked as a whole.
 pub fn register_secret(secret: &SecretString) {
     if secret.expose_secret().len() < 4 {
         return;
     }
     if let Ok(mut secrets) = registry().write() {
+        if secrets.iter().any(|s| s.expose_secret() == secret.expose_secret()) {
+            return;
+        }
         secrets.push(secret.clone());
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.expose_secret().len()));
     }
 }
 
-/// Replace every configured secret in `text` with `[REDACTED]`.
+/// Replace every configured secret in `text` with `[REDACTED]`, in any letter case (a URL
+/// parser lowercases hosts, and a proxy may echo a header upper-cased).
 #[must_use]
 pub fn redact_secrets(text: &str) -> String {
+    let Ok(secrets) = registry().read() else { return text.to_owned() };
     let mut out = text.to_owned();
-    if let Ok(secrets) = registry().read() {
-        for secret in secrets.iter() {
-            let s = secret.expose_secret();
-            if out.contains(s) {
-                out = out.replace(s, "[REDACTED]");
-            }
+    for secret in secrets.iter() {
+        let needle = secret.expose_secret().to_ascii_lowercase();
+        // ASCII lowercasing keeps every byte offset, so matches in `lower` are ranges of `out`.
+        let lower = out.to_ascii_lowercase();
+        if !lower.contains(&needle) {
+            continue;
         }
+        let mut masked = String::with_capacity(out.len());
+        let mut last = 0;
+        for (at, _) in lower.match_indices(&needle) {
+            masked.push_str(&out[last..at]);
+            masked.push_str("[REDACTED]");
+            last = at + needle.len();
+        }
+        masked.push_str(&out[last..]);
+        out = masked;
     }
     out
 }
@@ -173,7 +189,8 @@ pub fn redact_secrets(text: &str) -> String {
 /// removed, whitespace collapsed, configured secrets masked, length bounded.
 #[must_use]
 pub fn sanitize(text: &str) -> String {
-    let stripped = strip_html(text);
+    // Mask first: collapsing whitespace could split a secret that contains spaces.
+    let stripped = strip_html(&redact_secrets(text));
     let mut collapsed = String::with_capacity(stripped.len().min(4 * MAX_UPSTREAM_TEXT));
     for word in stripped.split_whitespace() {
         if !collapsed.is_empty() {
@@ -277,6 +294,19 @@ mod tests {
         let clean = sanitize(text);
         assert!(!clean.contains("s3cr3t"), "{clean}");
         assert!(clean.contains("[REDACTED]"));
+    }
+
+    /// Security review finding 6: case-changed copies, a secret inside another, and one with
+    /// a run of spaces escaped the mask.
+    #[test]
+    fn masking_covers_case_overlap_and_whitespace() {
+        register_secret(&SecretString::from("Canary-Mask-7f3a"));
+        register_secret(&SecretString::from("Canary-Mask-7f3a-longer-9"));
+        register_secret(&SecretString::from("two  spaces-secret"));
+        let out = redact_secrets("CANARY-MASK-7F3A canary-mask-7f3a Canary-Mask-7f3a-longer-9");
+        assert_eq!(out, "[REDACTED] [REDACTED] [REDACTED]");
+        assert!(!sanitize("x two  spaces-secret y").contains("spaces-secret"));
+        assert_eq!(redact_secrets("ünïcödé stays"), "ünïcödé stays");
     }
 
     #[test]

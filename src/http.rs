@@ -84,6 +84,15 @@ impl HttpClient {
     pub fn new(tracker: &'static str, base: Url, auth: Auth, settings: &HttpSettings) -> Result<Self> {
         // A broken CA bundle is a start-up error, not a failure of the first call.
         ca_certificates(settings)?;
+        if let Auth::Basic { username, password } = &auth {
+            // A proxy or tracker that echoes the header shows the base64 of `user:password`,
+            // which is the secret too.
+            use base64::Engine as _;
+            let header = format!("{username}:{}", password.expose_secret());
+            crate::error::register_secret(&SecretString::from(
+                base64::engine::general_purpose::STANDARD.encode(header.as_bytes()),
+            ));
+        }
         Ok(Self {
             tracker,
             base,

@@ -263,10 +263,12 @@ async fn check(config: &Config) -> ExitCode {
     let mut failed = false;
     for (tracker, outcome) in server.check().await {
         match outcome {
-            Ok(detail) => println!("ok    {tracker:<9} {detail}"),
+            // Masked and cleaned like a tool result: the detail echoes tracker data, and this
+            // goes to a terminal that obeys escape sequences.
+            Ok(detail) => println!("ok    {tracker:<9} {}", tracker_mcp::render::outgoing(&detail)),
             Err(error) => {
                 failed = true;
-                println!("FAIL  {tracker:<9} {}", error.client_message());
+                println!("FAIL  {tracker:<9} {}", tracker_mcp::render::outgoing(&error.client_message()));
             }
         }
     }

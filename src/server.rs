@@ -11,7 +11,8 @@ use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
     handler::server::tool::{IntoCallToolResult as _, ToolCallContext, ToolRouter},
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig, Tool,
+        CallToolRequestParams, CallToolResponse, ContentBlock, Implementation, ServerCapabilities,
+        ServerConfig, Tool,
     },
     service::RequestContext,
     tool_handler,
@@ -116,7 +117,7 @@ impl TrackerServer {
                 text.push_str(&format!(" {tracker}: {who}"));
             }
         }
-        text
+        crate::render::outgoing(&text)
     }
 
     /// Check every tracker's credential without delaying `initialize`: the outcome goes to the
@@ -257,6 +258,17 @@ impl ServerHandler for TrackerServer {
                 format!("tool {name} failed unexpectedly; the server is still running, try again"),
                 None,
             ))
+        });
+        let result = result.map(|response| match response {
+            CallToolResponse::Complete(mut r) => {
+                for block in &mut r.content {
+                    if let ContentBlock::Text(t) = block {
+                        t.text = crate::render::outgoing(&t.text);
+                    }
+                }
+                CallToolResponse::Complete(r)
+            }
+            other => other,
         });
         if let Some(audit) = &self.inner.audit {
             let outcome = match &result {

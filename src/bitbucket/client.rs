@@ -156,7 +156,7 @@ impl BitbucketApi {
 pub fn classify_file(response: &Response) -> Result<FileContent> {
     let is_json = response.content_type().is_some_and(|c| c.contains("json"));
     if is_json
-        && let Ok(listing) = serde_json::from_slice::<Value>(&response.body)
+        && let Ok(listing) = response.json::<Value>(TRACKER)
         && let Some(values) = listing["values"].as_array()
     {
         let entries = values

@@ -7,6 +7,8 @@ use crate::render::{cut, footer_with, one_line, slice_footer, untrusted, when};
 
 /// Longest comment shown in full.
 pub const MAX_COMMENT_CHARS: usize = 6000;
+/// Hidden comment numbers named one by one; more are counted.
+const MAX_HIDDEN: usize = 20;
 
 fn person(login: &str, detail: Option<&UserDetail>) -> String {
     match detail {
@@ -408,11 +410,17 @@ pub fn comments_page(
         ));
     }
     // Comment numbers are consecutive, so a gap is a comment this account cannot see.
+    // The numbers come from the upstream: name at most MAX_HIDDEN of them and count the rest,
+    // so that a gap of millions stays one short line.
+    let gaps = comments.windows(2).map(|w| (w[0].count.saturating_add(1), w[1].count)).filter(|(a, b)| a < b);
+    let total = gaps.clone().fold(0u64, |sum, (a, b)| sum.saturating_add(b - a));
     let hidden: Vec<String> =
-        comments.windows(2).flat_map(|w| (w[0].count + 1..w[1].count).map(|n| format!("#{n}"))).collect();
+        gaps.flat_map(|(a, b)| a..b).take(MAX_HIDDEN).map(|n| format!("#{n}")).collect();
     if !hidden.is_empty() && since_start(comments) {
+        let more = total - hidden.len() as u64;
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
         out.push(format!(
-            "Comments {} are not visible to this account (private: insiders only).",
+            "Comments {}{more} are not visible to this account (private: insiders only).",
             hidden.join(", ")
         ));
     }

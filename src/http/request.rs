@@ -185,20 +185,29 @@ impl Response {
         (200..300).contains(&self.status)
     }
 
-    /// Decode the body as JSON; a parse failure never quotes the body.
+    /// Decode the body as JSON, clean every string in it ([`crate::render::clean_tree`]: the
+    /// one place upstream text is made safe to show), then read it as `T`. A failure never
+    /// quotes the body.
     pub fn json<T: DeserializeOwned>(&self, tracker: &'static str) -> Result<T> {
         if self.body.is_empty() {
             return Err(Error::bad_response(tracker, format!("empty body with HTTP {}", self.status)));
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
+        let mut value: Value = serde_json::from_slice(&self.body).map_err(|e| {
             Error::bad_response(
                 tracker,
                 format!(
-                    "the JSON did not have the expected shape ({} at line {} column {})",
+                    "the answer is not JSON ({} at line {} column {})",
                     classify(&e),
                     e.line(),
                     e.column()
                 ),
+            )
+        })?;
+        crate::render::clean_tree(&mut value);
+        T::deserialize(value).map_err(|e| {
+            Error::bad_response(
+                tracker,
+                format!("the JSON did not have the expected shape ({})", classify(&e)),
             )
         })
     }

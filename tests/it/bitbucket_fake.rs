@@ -513,7 +513,7 @@ async fn datacenter_comments_are_threaded_with_inline_anchors() {
         ],
         "{out}"
     );
-    assert!(out.contains("Inline > >> remark"), "a forged fence is defused:\n{out}");
+    assert!(out.contains("Inline > > > remark"), "a forged fence is defused:\n{out}");
     let activity = s.ok("bitbucket_get_pull_request_activity", pr.clone()).await;
     assert!(
         activity.contains("CAROL approved") && activity.contains("ADDED #20 on src/a.rs:42"),

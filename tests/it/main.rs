@@ -14,6 +14,7 @@ mod fault_server;
 mod faults;
 mod hostile;
 mod paging;
+mod poison;
 mod protocol;
 mod readme;
 mod redmine_fake;

@@ -40,10 +40,15 @@ pub(super) fn error_for(response: &Response, subject: Subject<'_>, anonymous: bo
                 .and_then(|v| v["errors"].as_array().cloned())
                 .unwrap_or_default()
                 .iter()
+                .take(MAX_ERRORS + 1)
                 .filter_map(|e| e.as_str().map(crate::error::sanitize))
                 .collect();
-            let mut message =
-                if errors.is_empty() { "the values were not accepted".to_owned() } else { errors.join("; ") };
+            let mut message = if errors.is_empty() {
+                "the values were not accepted".to_owned()
+            } else {
+                let shown = errors[..errors.len().min(MAX_ERRORS)].join("; ");
+                if errors.len() > MAX_ERRORS { format!("{shown}; and more") } else { shown }
+            };
             let hints = hints_for(&errors);
             if !hints.is_empty() {
                 message.push_str(". ");
@@ -54,6 +59,10 @@ pub(super) fn error_for(response: &Response, subject: Subject<'_>, anonymous: bo
         _ => response.status_error(TRACKER, what, None),
     }
 }
+
+/// Validation messages shown from one 422 (each cut to 300 characters): a form has a handful;
+/// an answer with thousands is not Redmine's and must not become a megabyte of error text.
+const MAX_ERRORS: usize = 10;
 
 /// What to do about Redmine's validation messages.
 fn hints_for(errors: &[String]) -> Vec<&'static str> {
