@@ -12,6 +12,8 @@ use crate::common::{Server, run};
 const BZ_KEY: &str = "BZSECRET-8f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const RM_KEY: &str = "RMSECRET-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const BB_TOKEN: &str = "BBSECRET-ffeeddccbbaa99887766554433221100";
+/// `base64("bob:" + BB_TOKEN)`: the Basic header's value.
+const BASIC: &str = "Ym9iOkJCU0VDUkVULWZmZWVkZGNjYmJhYTk5ODg3NzY2NTU0NDMzMjIxMTAw";
 
 /// Answers with every request header and the full URL in the body (a hostile or careless
 /// upstream), in an HTML page.
@@ -81,6 +83,108 @@ async fn secrets_never_appear_in_results_stdout_or_stderr() {
     assert_eq!(code, 1);
     assert_clean("check stdout", &stdout);
     assert_clean("check stderr", &stderr);
+}
+
+/// Answers 200 with the credential it received echoed in every field a renderer shows: as
+/// sent, upper-cased, lower-cased (a URL parser lowercases hosts) and, for Basic, the header.
+struct EchoCredential;
+
+impl Respond for EchoCredential {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let header = |name: &str| {
+            request.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+        };
+        let key = format!("{}{}", header("x-redmine-api-key"), header("authorization"));
+        let echo = format!("{key} {} {}", key.to_uppercase(), key.to_lowercase());
+        let body = match request.url.path() {
+            "/users/current.json" => {
+                json!({"user": {"id": 1, "login": echo, "firstname": echo, "lastname": "x"}})
+            }
+            "/2.0/user" => json!({"display_name": echo, "nickname": echo, "account_id": "1"}),
+            _ => {
+                json!({"issue": {"id": 1, "subject": echo, "description": echo, "author": {"id": 1, "name": echo},
+                "project": {"id": 1, "name": "p"}, "tracker": {"id": 1, "name": "Bug"}, "status": {"id": 1, "name": "New"},
+                "priority": {"id": 1, "name": "Normal"}, "created_on": "2025-01-07T10:00:00Z", "updated_on": "2025-01-07T10:00:00Z",
+                "journals": [{"id": 2, "user": {"id": 1, "name": "u"}, "notes": echo, "created_on": "2025-01-07T10:00:00Z", "details": []}]}})
+            }
+        };
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+/// Security review findings 4 and 6: secrets were masked in errors only, never in a
+/// successful result, `check` or whoami, and not at all in case-changed or base64 copies.
+#[tokio::test]
+async fn secrets_echoed_in_successful_answers_are_masked_in_every_form() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(EchoCredential).mount(&upstream).await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", RM_KEY),
+        ("BITBUCKET_URL", &uri[..]),
+        ("BITBUCKET_TOKEN", BB_TOKEN),
+        ("BITBUCKET_USERNAME", "bob"),
+        ("BITBUCKET_FLAVOR", "cloud"),
+    ];
+    let lower = |s: &str| s.to_lowercase();
+    let assert_masked = |what: &str, text: &str| {
+        assert_clean(what, text);
+        for secret in [RM_KEY, BB_TOKEN] {
+            assert!(
+                !lower(text).contains(&lower(&secret[..20])),
+                "{what} leaked a case-changed secret:\n{text}"
+            );
+        }
+        // base64("bob:" + BB_TOKEN), as the Basic header carries it.
+        assert!(!text.contains(BASIC), "{what} leaked the Basic header:\n{text}");
+    };
+    let (mut server, _) = Server::start(&env).await;
+    for (tool, args) in [
+        ("redmine_whoami", json!({})),
+        ("redmine_get_issue", json!({"id": 1})),
+        ("bitbucket_whoami", json!({})),
+    ] {
+        let text = server.ok(tool, args).await;
+        assert!(text.contains("[REDACTED]"), "{tool}: the echo was not shown at all:\n{text}");
+        assert_masked(tool, &text);
+    }
+    let (_, stdout, stderr) = server.finish().await;
+    assert_masked("stdout", &stdout);
+    assert_masked("stderr", &stderr);
+    let (code, stdout, stderr) = run(&["check"], &env).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("[REDACTED]"), "{stdout}");
+    assert_masked("check stdout", &stdout);
+}
+
+/// Security review finding 5: two comments numbered 0 and 10,000,000 made a 99 MB result.
+#[tokio::test]
+async fn a_comment_gap_from_the_upstream_stays_one_short_line() {
+    let upstream = MockServer::start().await;
+    let comment = |id: u64, count: u64| {
+        json!({"id": id, "bug_id": 1, "count": count, "text": "t", "creator": "a@x.test",
+               "creation_time": "2025-01-06T09:00:00Z", "is_private": false})
+    };
+    Mock::given(path("/rest/bug/1/comment"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": {"1": {"comments": [
+            comment(1, 0), comment(2, 10_000_000), comment(3, u64::MAX)
+        ]}}, "comments": {}})))
+        .mount(&upstream)
+        .await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("BUGZILLA_URL", &uri[..]),
+        ("BUGZILLA_API_KEY", BZ_KEY),
+        ("BUGZILLA_API_KEY_MODE", "header"),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    let text = server.ok("bugzilla_get_comments", json!({"bug": 1})).await;
+    server.finish().await;
+    assert!(text.len() < 5_000, "{} bytes", text.len());
+    assert!(text.contains("#1, #2") && text.contains("more are not visible"), "{text}");
 }
 
 #[tokio::test]
