@@ -55,7 +55,7 @@ pub const SPEC: TrackerSpec = TrackerSpec {
         },
         Toolset { name: "bitbucket:issues", router: TrackerServer::bitbucket_issues, only_on: Some(CLOUD) },
     ],
-    scope_target,
+    scope_target: Some(scope_target),
     identifying_args: &[
         "workspace",
         "repo",
@@ -82,10 +82,10 @@ fn connect(config: &Config) -> Option<Result<tracker::Client>> {
         .map(|c| BitbucketApi::new(c, &config.http).map(|api| Box::new(api) as tracker::Client))
 }
 
-/// Where a call acts: `workspace/repo`.
+/// Where a call acts: `workspace/repo`, exactly as the request will carry them (not trimmed:
+/// the scope check and the request must see the same value).
 fn scope_target(arguments: &JsonObject) -> Option<String> {
-    let text =
-        |key: &str| arguments.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let text = |key: &str| arguments.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     Some(format!("{}/{}", text("workspace")?, text("repo")?))
 }
 

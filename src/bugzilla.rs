@@ -18,7 +18,6 @@ pub mod render;
 mod users;
 
 use futures::future::BoxFuture;
-use rmcp::model::JsonObject;
 use rmcp::{tool, tool_router};
 use serde::Deserialize;
 use serde_json::Value;
@@ -42,7 +41,7 @@ pub const SPEC: TrackerSpec = TrackerSpec {
         Toolset { name: "bugzilla:products", router: TrackerServer::bugzilla_products, only_on: None },
         Toolset { name: "bugzilla:users", router: TrackerServer::bugzilla_users, only_on: None },
     ],
-    scope_target,
+    scope_target: None,
     identifying_args: &[
         "id",
         "ids",
@@ -60,16 +59,6 @@ pub const SPEC: TrackerSpec = TrackerSpec {
 
 fn connect(config: &Config) -> Option<Result<Client>> {
     config.bugzilla.as_ref().map(|c| BugzillaApi::new(c, &config.http).map(|api| Box::new(api) as Client))
-}
-
-/// A Bugzilla call acts within its `product`.
-fn scope_target(arguments: &JsonObject) -> Option<String> {
-    arguments
-        .get("product")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
 }
 
 impl TrackerApi for BugzillaApi {

@@ -396,10 +396,17 @@ fn sensitive(value: &str) -> Result<HeaderValue> {
 /// A path segment that would change the path is refused (tools validate first; this is the
 /// second line).
 fn check_segment(segment: &str) -> Result<()> {
-    if segment.is_empty() || segment == "." || segment == ".." || segment.chars().any(char::is_control) {
+    // The last line of defence for every tracker's paths: `;` is a path-parameter separator
+    // for servlet containers and some proxies (`..;` acts as `..`).
+    if segment.is_empty()
+        || segment == "."
+        || segment == ".."
+        || segment.contains(';')
+        || segment.chars().any(char::is_control)
+    {
         return Err(Error::invalid(
             "path",
-            "an identifier must not be empty, `.`, `..` or contain control characters",
+            "an identifier must not be empty, `.`, `..` or contain `;` or control characters",
         ));
     }
     Ok(())

@@ -128,8 +128,10 @@ pub fn segment<'a>(arg: &str, value: &'a str, max_len: usize, allow_slash: bool)
     if value.chars().any(|c| c.is_control() || crate::error::is_invisible(c)) {
         return bad("must not contain control or invisible characters");
     }
-    if value.contains(['?', '#', '%']) {
-        return bad("must not contain `?`, `#` or `%`");
+    // `;` starts path parameters in servlet containers (Tomcat under Bitbucket Data Center
+    // drops `;x` from a segment, so `..;` walks up and `prod;-sandbox` is `prod`).
+    if value.contains(['?', '#', '%', ';']) {
+        return bad("must not contain `?`, `#`, `%` or `;`");
     }
     if value.chars().any(is_lookalike) {
         return bad("must not contain characters that imitate `/`, `\\`, `.`, `?`, `#` or `%`");
@@ -146,7 +148,11 @@ pub fn segment<'a>(arg: &str, value: &'a str, max_len: usize, allow_slash: bool)
 pub fn is_lookalike(c: char) -> bool {
     matches!(
         c,
-        '\u{2215}'
+        '\u{FF1B}'
+            | '\u{037E}'
+            | '\u{3002}'
+            | '\u{FF61}'
+            | '\u{2215}'
             | '\u{2044}'
             | '\u{FF0F}'
             | '\u{29F8}'

@@ -133,28 +133,63 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     pi == p.len()
 }
 
-/// The place a call acts on, as `tracker:container` (Bitbucket `workspace/repo`, Redmine
-/// `project`, Bugzilla `product`: each tracker's [`TrackerSpec::scope_target`]). `None` when
-/// the arguments do not name one.
+/// The place a call acts on, as `tracker:container` (Bitbucket `workspace/repo`: each
+/// tracker's [`TrackerSpec::scope_target`]). `None` when the arguments do not name one.
 #[must_use]
 pub fn scope_target(spec: &TrackerSpec, arguments: Option<&Map<String, Value>>) -> Option<String> {
-    Some(format!("{}:{}", spec.name, (spec.scope_target)(arguments?)?))
+    Some(format!("{}:{}", spec.name, (spec.scope_target?)(arguments?)?))
 }
 
-/// Whether a destructive call of `tool` (a tool of `spec`) may act where its arguments say,
-/// under `TRACKER_MCP_WRITE_SCOPE`.
+/// `TRACKER_MCP_WRITE_SCOPE` entries, checked at start: each is `tracker:glob` for a tracker
+/// whose writes all name their container. An entry that would silently do nothing is an
+/// error naming the alternative.
+pub fn check_write_scope_entries(scope: &[String], trackers: &[&TrackerSpec]) -> Result<()> {
+    for entry in scope {
+        let name = entry.split_once(':').map(|(name, _)| name);
+        match trackers.iter().find(|t| Some(t.name) == name) {
+            Some(spec) if spec.scope_target.is_some() => {}
+            Some(spec) => {
+                return Err(Error::Config(format!(
+                    "TRACKER_MCP_WRITE_SCOPE entry `{entry}` cannot be applied: {} writes name an issue \
+                     or bug by id, not its project, so the scope could not be checked before sending. \
+                     Narrow {} writes with TRACKER_MCP_TOOLS / TRACKER_MCP_DENY_TOOLS instead",
+                    spec.name, spec.name
+                )));
+            }
+            None => {
+                let known: Vec<_> =
+                    trackers.iter().filter(|t| t.scope_target.is_some()).map(|t| t.name).collect();
+                return Err(Error::Config(format!(
+                    "TRACKER_MCP_WRITE_SCOPE entry `{entry}` is not `tracker:pattern` for a tracker that \
+                     supports it ({}), e.g. `bitbucket:acme/web-*`",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a write call of `tool` (a tool of `spec`) may act where its arguments say, under
+/// `TRACKER_MCP_WRITE_SCOPE`. The scope limits every write of the trackers it names.
 pub fn check_write_scope(
     scope: &[String],
     spec: Option<&TrackerSpec>,
     tool: &str,
     arguments: Option<&Map<String, Value>>,
 ) -> Result<()> {
-    if scope.is_empty() {
+    let mine: Vec<&String> = match spec {
+        Some(spec) => {
+            scope.iter().filter(|e| e.split_once(':').is_some_and(|(n, _)| n == spec.name)).collect()
+        }
+        None => scope.iter().collect(),
+    };
+    if mine.is_empty() {
         return Ok(());
     }
     let allowed = scope.join(", ");
     match spec.and_then(|spec| scope_target(spec, arguments)) {
-        Some(target) if scope.iter().any(|pattern| glob_match(pattern, &target)) => Ok(()),
+        Some(target) if mine.iter().any(|pattern| glob_match(pattern, &target)) => Ok(()),
         Some(target) => Err(Error::Denied(format!(
             "{tool} may act only within TRACKER_MCP_WRITE_SCOPE ({allowed}); {target} is outside it. \
              Ask the user to do this themselves or to widen the scope"
@@ -189,12 +224,8 @@ mod tests {
         Toolset { name, router: no_tools, only_on: None }
     }
 
-    fn project(arguments: &Map<String, Value>) -> Option<String> {
-        arguments.get("project").map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
-    }
-
     fn workspace_repo(arguments: &Map<String, Value>) -> Option<String> {
-        let text = |key: &str| arguments.get(key)?.as_str().map(str::trim).filter(|s| !s.is_empty());
+        let text = |key: &str| arguments.get(key)?.as_str().filter(|s| !s.is_empty());
         Some(format!("{}/{}", text("workspace")?, text("repo")?))
     }
 
@@ -202,14 +233,14 @@ mod tests {
         name: "redmine",
         connect: |_| None,
         toolsets: &[set("redmine:core"), set("redmine:issues"), set("redmine:wiki")],
-        scope_target: project,
+        scope_target: None,
         identifying_args: &[],
     };
     const BITBUCKET: TrackerSpec = TrackerSpec {
         name: "bitbucket",
         connect: |_| None,
         toolsets: &[set("bitbucket:core"), set("bitbucket:repositories"), set("bitbucket:repositories")],
-        scope_target: workspace_repo,
+        scope_target: Some(workspace_repo),
         identifying_args: &[],
     };
 
@@ -242,7 +273,7 @@ mod tests {
 
     #[test]
     fn write_scope_matches_tracker_and_container() {
-        let scope = vec!["bitbucket:acme/*".to_owned(), "redmine:alpha".to_owned()];
+        let scope = vec!["bitbucket:acme/*".to_owned()];
         let args = |v: Value| v.as_object().cloned();
         let merge = "bitbucket_merge_pull_request";
         let bitbucket = Some(&BITBUCKET);
@@ -266,9 +297,23 @@ mod tests {
         assert!(check_write_scope(&scope, bitbucket, merge, None).is_err());
         assert!(check_write_scope(&scope, None, "other_tool", None).is_err());
         assert!(check_write_scope(&[], bitbucket, merge, None).is_ok());
-        assert_eq!(
-            scope_target(&REDMINE, args(serde_json::json!({"project": 7})).as_ref()).as_deref(),
-            Some("redmine:7")
+        assert_eq!(scope_target(&REDMINE, args(serde_json::json!({"project": 7})).as_ref()), None);
+        // Only the trackers the scope names are limited by it.
+        let redmine = Some(&REDMINE);
+        assert!(check_write_scope(&scope, redmine, "redmine_update_issue", None).is_ok());
+    }
+
+    /// Security review finding 10: `redmine:`/`bugzilla:` entries silently did nothing.
+    #[test]
+    fn scope_entries_that_cannot_apply_are_refused_at_start() {
+        let trackers = [&REDMINE, &BITBUCKET];
+        assert!(check_write_scope_entries(&["bitbucket:acme/*".into()], &trackers).is_ok());
+        let e = check_write_scope_entries(&["redmine:alpha".into()], &trackers).expect_err("inert");
+        assert!(
+            e.to_string().contains("cannot be applied") && e.to_string().contains("TRACKER_MCP_DENY_TOOLS"),
+            "{e}"
         );
+        let e = check_write_scope_entries(&["acme/*".into()], &trackers).expect_err("no tracker");
+        assert!(e.to_string().contains("bitbucket:acme/web-*"), "{e}");
     }
 }

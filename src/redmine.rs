@@ -18,7 +18,6 @@ mod time;
 mod wiki;
 
 use futures::future::BoxFuture;
-use rmcp::model::JsonObject;
 use rmcp::{tool, tool_router};
 
 pub use client::RedmineApi;
@@ -43,7 +42,7 @@ pub const SPEC: TrackerSpec = TrackerSpec {
         Toolset { name: "redmine:wiki", router: TrackerServer::redmine_wiki_tools, only_on: None },
         Toolset { name: "redmine:search", router: TrackerServer::redmine_search_tools, only_on: None },
     ],
-    scope_target,
+    scope_target: None,
     identifying_args: &[
         "id", "project", "version", "status", "tracker", "assignee", "limit", "offset", "cursor", "dry_run",
     ],
@@ -52,11 +51,6 @@ pub const SPEC: TrackerSpec = TrackerSpec {
 fn connect(config: &Config) -> Option<Result<Client>> {
     let redmine = config.redmine.as_ref()?;
     Some(RedmineApi::new(redmine, &config.http).map(|api| Box::new(api) as Client))
-}
-
-/// Redmine writes act on a project: its identifier or id as given.
-fn scope_target(arguments: &JsonObject) -> Option<String> {
-    arguments.get("project").map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
 }
 
 impl TrackerApi for RedmineApi {

@@ -37,7 +37,7 @@ struct Inner {
     apis: Vec<(&'static TrackerSpec, Client)>,
     audit: Option<AuditLog>,
     instructions: String,
-    /// `TRACKER_MCP_WRITE_SCOPE`: where destructive tools may act.
+    /// `TRACKER_MCP_WRITE_SCOPE`: where the write tools of the trackers it names may act.
     write_scope: Vec<String>,
     /// Who the server acts as on each tracker, filled in by [`TrackerServer::verify_in_background`].
     identities: std::sync::Mutex<Vec<(&'static str, String)>>,
@@ -55,6 +55,7 @@ impl TrackerServer {
         }
         let policy = ToolPolicy::from_config(config);
         policy.check_toolsets(TRACKERS)?;
+        crate::policy::check_write_scope_entries(&config.write_scope, TRACKERS)?;
         let mut tool_router = ToolRouter::new();
         let mut all = Vec::new();
         for (spec, api) in &apis {
@@ -177,7 +178,7 @@ impl TrackerServer {
     /// Checks made before any tool runs.
     fn precheck(&self, tool: &Tool, arguments: Option<&rmcp::model::JsonObject>) -> Result<()> {
         crate::schema::validate_arguments(&tool.input_schema, arguments)?;
-        if tool.annotations.as_ref().and_then(|a| a.destructive_hint) == Some(true) {
+        if tool.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true) {
             let spec = TrackerSpec::of_tool(&tool.name);
             crate::policy::check_write_scope(&self.inner.write_scope, spec, &tool.name, arguments)?;
         }
@@ -232,7 +233,7 @@ impl ServerHandler for TrackerServer {
         let started = Instant::now();
         let identifying_args = TrackerSpec::of_tool(&name).map_or(&[][..], |spec| spec.identifying_args);
         // Types, nesting and sizes are checked against the schema first, so that every refusal
-        // names its argument and no request is made with them; destructive tools must also
+        // names its argument and no request is made with them; write tools must also
         // stay within TRACKER_MCP_WRITE_SCOPE.
         if let Some(route) = self.tool_router.map.get(name.as_str())
             && let Err(error) = self.precheck(&route.attr, arguments.as_ref())

@@ -28,9 +28,11 @@ pub struct TrackerSpec {
     pub connect: fn(&Config) -> Option<Result<Client>>,
     /// Its tool sets; `<name>:core` (whoami) comes with any of its areas.
     pub toolsets: &'static [Toolset],
-    /// The container a call acts on, from its arguments (`acme/web`, `alpha`), for
-    /// `TRACKER_MCP_WRITE_SCOPE` as `<name>:<container>`.
-    pub scope_target: fn(&JsonObject) -> Option<String>,
+    /// The container a write acts on, from its arguments (`acme/web`), for
+    /// `TRACKER_MCP_WRITE_SCOPE` as `<name>:<container>`. `None` when the tracker's writes do
+    /// not all name their container (Redmine and Bugzilla update by issue or bug id): a scope
+    /// entry for it is refused at start rather than silently doing nothing.
+    pub scope_target: Option<fn(&JsonObject) -> Option<String>>,
     /// Argument names the audit log keeps: identifiers, never free text.
     pub identifying_args: &'static [&'static str],
 }

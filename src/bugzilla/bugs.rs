@@ -425,7 +425,7 @@ impl TrackerServer {
         annotations(
             title = "Bugzilla: update bug",
             read_only_hint = false,
-            destructive_hint = false,
+            destructive_hint = true,
             idempotent_hint = false,
             open_world_hint = true
         )

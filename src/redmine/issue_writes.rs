@@ -124,7 +124,7 @@ impl TrackerServer {
         annotations(
             title = "Redmine: update issue",
             read_only_hint = false,
-            destructive_hint = false,
+            destructive_hint = true,
             idempotent_hint = false,
             open_world_hint = true
         )

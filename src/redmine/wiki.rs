@@ -103,7 +103,7 @@ impl TrackerServer {
         annotations(
             title = "Redmine: update wiki page",
             read_only_hint = false,
-            destructive_hint = false,
+            destructive_hint = true,
             idempotent_hint = true,
             open_world_hint = true
         )

@@ -26,6 +26,9 @@ fn hostile_strings(arg: &str) -> Vec<String> {
         "alpha\u{2215}beta", // division slash
         "alpha\u{FF0F}beta", // fullwidth solidus
         "\u{202E}ahpla",     // right-to-left override
+        "..;/..;/admin",     // Tomcat drops `;x`: `..;` walks up (security review finding 3)
+        "prod;-sandbox",     // ... and this is `prod` to a scope `*-sandbox`
+        "a\u{FF1B}b",        // fullwidth semicolon
     ]
     .iter()
     .map(|s| (*s).to_owned())
