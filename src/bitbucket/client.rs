@@ -82,12 +82,14 @@ impl BitbucketApi {
     }
 
     async fn cloud_page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {
+        let list = self.http.url_for(&first.request)?;
         let (request, offset) = match &args.cursor {
             None => (first.query("pagelen", args.limit).request, 0),
             Some(cursor) => {
-                let expected = self.http.url_for(&first.request)?;
-                let (url, offset) = parse_cloud_cursor(cursor, &expected)?;
-                (Request::get_url(url), offset)
+                let (page, offset) = parse_cloud_cursor(cursor, &list)?;
+                // The tool's own request again, with only the cursor's `page`: a cursor cannot
+                // bring its own `q`, `fields` or `pagelen`.
+                (first.query("pagelen", args.limit).query("page", page).request, offset)
             }
         };
         let response = self.send(request, subject).await?;
@@ -97,10 +99,9 @@ impl BitbucketApi {
         let total = body["size"].as_u64();
         let mut note = None;
         let next = body["next"].as_str().and_then(|n| Url::parse(n).ok()).and_then(|mut url| {
-            // Only a link on the configured origin is offered (and ever followed).
-            if url.origin() != self.http.base().origin() {
-                note =
-                    Some("Bitbucket's next-page link points to another host; it is not offered".to_owned());
+            // Only a link to the next page of this same list is offered (and ever followed).
+            if url.origin() != list.origin() || url.path() != list.path() {
+                note = Some("Bitbucket's next-page link points elsewhere; it is not offered".to_owned());
                 return None;
             }
             url.set_fragment(Some(&format!("o={}", offset + items.len() as u64)));
@@ -180,21 +181,30 @@ pub fn classify_file(response: &Response) -> Result<FileContent> {
 }
 
 /// A Cloud cursor is the `next` link Bitbucket returned, with `#o=<offset>` appended. It must
-/// stay on the configured origin and on the same list the tool asks for.
-fn parse_cloud_cursor(cursor: &str, expected: &Url) -> Result<(Url, u64)> {
+/// stay on the configured origin and on the same list the tool asks for; only its `page`
+/// value is used, returned with the offset.
+fn parse_cloud_cursor(cursor: &str, list: &Url) -> Result<(String, u64)> {
     let bad =
         || Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned");
     if cursor.len() > 2000 {
         return Err(bad());
     }
-    let mut url = Url::parse(cursor).map_err(|_| bad())?;
-    if url.origin() != expected.origin() || url.path() != expected.path() {
+    let url = Url::parse(cursor).map_err(|_| bad())?;
+    if url.origin() != list.origin() || url.path() != list.path() {
         return Err(bad());
     }
+    let mut pages = url.query_pairs().filter(|(k, _)| k == "page").map(|(_, v)| v.into_owned());
+    let page = match (pages.next(), pages.next()) {
+        (Some(page), None)
+            if !page.is_empty() && page.len() <= 500 && !page.chars().any(char::is_control) =>
+        {
+            page
+        }
+        _ => return Err(bad()),
+    };
     let offset =
         url.fragment().and_then(|f| f.strip_prefix("o=")).and_then(|o| o.parse::<u64>().ok()).unwrap_or(0);
-    url.set_fragment(None);
-    Ok((url, offset))
+    Ok((page, offset))
 }
 
 /// A JSON answer; an empty 2xx body (writes, some spec-declared lists) is `null`.
@@ -262,22 +272,30 @@ mod tests {
 
     #[test]
     fn cursors_are_validated() {
-        let expected =
-            Url::parse("https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5").expect("url");
-        let (url, offset) = parse_cloud_cursor(
+        let list = Url::parse("https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?state=OPEN")
+            .expect("url");
+        let (page, offset) = parse_cloud_cursor(
             "https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5&page=2#o=5",
-            &expected,
+            &list,
         )
         .expect("valid");
-        assert_eq!(offset, 5);
-        assert!(url.fragment().is_none());
+        assert_eq!((page.as_str(), offset), ("2", 5));
+        // Security review finding 7: the model's own query parameters are not carried.
+        let (page, _) = parse_cloud_cursor(
+            "https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=100000&q=author%3D%22ceo%22&fields=%2Bvalues.*.*&page=3",
+            &list,
+        )
+        .expect("only page is kept");
+        assert_eq!(page, "3");
         for bad in [
             "https://evil.test/2.0/repositories/w/r/pullrequests?page=2",
             "https://api.bitbucket.org/2.0/repositories/w/r/issues?page=2",
+            "https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?pagelen=5",
+            "https://api.bitbucket.org/2.0/repositories/w/r/pullrequests?page=2&page=3",
             "2",
             "",
         ] {
-            assert!(parse_cloud_cursor(bad, &expected).is_err(), "{bad}");
+            assert!(parse_cloud_cursor(bad, &list).is_err(), "{bad}");
         }
         assert_eq!(parse_dc_cursor("25").expect("dc"), 25);
         for bad in ["-1", "x", "1e9", "", "+5"] {

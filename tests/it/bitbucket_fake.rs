@@ -65,6 +65,10 @@ async fn cloud_pull_request_lists_page_with_cursors_on_the_same_origin_only() {
     Mock::given(method("GET"))
         .and(path("/2.0/repositories/ws/repo/pullrequests"))
         .and(query_param("page", "2"))
+        // The tool's own filters and limit, not whatever the cursor carried.
+        .and(query_param("state", "OPEN"))
+        .and(query_param("q", "author.nickname=\"alice\" AND destination.branch.name=\"main\""))
+        .and(query_param("pagelen", "2"))
         .and(bearer())
         .respond_with(ok(json!({"size": 3, "page": 2, "pagelen": 2, "values": [cloud_pr(3)],
                                 "next": "https://elsewhere.example/2.0/repositories/ws/repo/pullrequests?page=3"})))
@@ -89,7 +93,7 @@ async fn cloud_pull_request_lists_page_with_cursors_on_the_same_origin_only() {
     assert!(second.starts_with("#3 "), "{second}");
     // The foreign next link is neither offered nor followed.
     assert!(
-        second.contains("Showing 3–3 of 3; has_more: false") && second.contains("another host"),
+        second.contains("Showing 3–3 of 3; has_more: false") && second.contains("points elsewhere"),
         "{second}"
     );
     // Cursors from elsewhere or for another list are refused before any request.
