@@ -45,7 +45,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "TRACKER_MCP_WRITE_SCOPE",
         "comma-separated globs limiting destructive tools, e.g. bitbucket:acme/widget",
     ),
-    ("TRACKER_MCP_AUDIT_LOG", "path of a JSON-lines audit log of tool calls"),
+    ("TRACKER_MCP_AUDIT_LOG", "absolute path of a JSON-lines audit log of tool calls (0600)"),
     ("TRACKER_MCP_VERIFY_ON_START", "true (default): verify each credential in the background at start-up"),
     ("TRACKER_MCP_TIMEOUT_SECS", "overall timeout of one upstream request (default 30)"),
     ("TRACKER_MCP_CONNECT_TIMEOUT_SECS", "connect timeout (default 10)"),

@@ -232,6 +232,7 @@ impl ServerHandler for TrackerServer {
         let arguments = request.arguments.clone();
         let started = Instant::now();
         let identifying_args = TrackerSpec::of_tool(&name).map_or(&[][..], |spec| spec.identifying_args);
+        let known = self.tool_router.map.contains_key(name.as_str());
         // Types, nesting and sizes are checked against the schema first, so that every refusal
         // names its argument and no request is made with them; write tools must also
         // stay within TRACKER_MCP_WRITE_SCOPE.
@@ -241,6 +242,7 @@ impl ServerHandler for TrackerServer {
             if let Some(audit) = &self.inner.audit {
                 audit.record(AuditRecord::new(
                     &name,
+                    known,
                     identifying_args,
                     arguments.as_ref(),
                     "refused",
@@ -279,6 +281,7 @@ impl ServerHandler for TrackerServer {
             };
             audit.record(AuditRecord::new(
                 &name,
+                known,
                 identifying_args,
                 arguments.as_ref(),
                 outcome,
