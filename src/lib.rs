@@ -19,6 +19,7 @@ pub mod redmine;
 pub mod render;
 pub mod schema;
 pub mod server;
+pub mod stdio;
 pub mod tracker;
 
 #[cfg(test)]

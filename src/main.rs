@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rmcp::{ServiceExt, transport::stdio};
+use rmcp::ServiceExt;
 use tracker_mcp::config::{self, Sources, VARIABLES};
 use tracker_mcp::{Config, TrackerServer};
 
@@ -231,7 +231,7 @@ async fn serve(config: &Config) -> ExitCode {
     }
     let handle = server.clone();
     // `serve` waits for `initialize` (or a 2026-07-28 `server/discover`), then runs the loop.
-    let service = match server.serve(stdio()).await {
+    let service = match server.serve(tracker_mcp::stdio::transport()).await {
         Ok(service) => service,
         Err(error) => {
             tracing::error!(%error, "the client did not complete initialization");

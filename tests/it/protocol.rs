@@ -67,9 +67,27 @@ async fn unknown_tool_is_a_protocol_error_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn malformed_lines_do_not_stop_the_server() {
     let (mut server, _) = Server::start(ALL_TRACKERS).await;
-    server.send_raw("this is not json").await;
-    server.send_raw("{\"jsonrpc\":\"2.0\",\"id\":").await;
-    server.send_raw("[]").await;
+    // Security review, info: none of these got an answer, so a client waited forever.
+    let unreadable = [
+        ("this is not json", -32700),
+        ("{\"jsonrpc\":\"2.0\",\"id\":", -32700),
+        (
+            r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"x","arguments":{"a":"\ud800"}}}"#,
+            -32700,
+        ),
+        (r#"{"jsonrpc":"2.0","id":1e400,"method":"tools/list"}"#, -32700),
+        ("[]", -32600),
+        (r#"{"jsonrpc":"2.0","id":{"no":"object ids"},"method":"tools/list"}"#, -32600),
+    ];
+    for (line, code) in unreadable {
+        server.send_raw(line).await;
+        let answer = server.read_message().await.expect("an answer");
+        assert_eq!(answer["error"]["code"], code, "{line} -> {answer}");
+        assert!(answer["id"].is_null(), "{answer}");
+    }
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    server.send_raw(&deep).await;
+    assert_eq!(server.read_message().await.expect("an answer")["error"]["code"], -32700);
     server.send_raw("{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"no/such/method\"}").await;
     let answer = server.wait_for(&json!(77)).await;
     assert!(answer["error"]["code"].is_i64(), "{answer}");
