@@ -134,9 +134,11 @@ impl RedmineApi {
         Err(error_for(&response, subject, self.anonymous))
     }
 
-    /// `GET` a JSON document.
+    /// `GET` a JSON document, refused unless it has the shape every Redmine answer has.
     pub async fn get(&self, request: Request, subject: &str) -> Result<Value> {
-        self.send(request, Subject::read(subject)).await?.json(TRACKER)
+        let value = self.send(request, Subject::read(subject)).await?.json(TRACKER)?;
+        check_envelope(&value, subject)?;
+        Ok(value)
     }
 
     /// Who the key belongs to, in one line.
@@ -528,4 +530,30 @@ fn collect_users(value: &Value, out: &mut Vec<(u64, String)>, depth: usize) {
 #[must_use]
 pub fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Every Redmine JSON answer is an object holding its resource (`{"issue": {...}}`) or its
+/// list (`{"issues": [{...}], "total_count": 3}`). Anything else (an array, `null`, a bare
+/// string or number, a resource that is not an object, a list of non-objects) is not what
+/// Redmine sends: an error, never an empty or made-up result.
+fn check_envelope(value: &Value, subject: &str) -> Result<()> {
+    let unexpected = |what: &str| {
+        Err(Error::bad_response(
+            TRACKER,
+            format!("the answer for {} {what}", crate::render::clean_line(subject)),
+        ))
+    };
+    let Some(map) = value.as_object() else {
+        return unexpected("is not a JSON object");
+    };
+    let mut holds_resource = false;
+    for item in map.values() {
+        match item {
+            Value::Object(_) => holds_resource = true,
+            Value::Array(items) if items.iter().all(Value::is_object) => holds_resource = true,
+            Value::Array(_) => return unexpected("has a list whose entries are not objects"),
+            _ => {}
+        }
+    }
+    if holds_resource { Ok(()) } else { unexpected("holds no resource and no list") }
 }

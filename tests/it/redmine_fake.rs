@@ -367,3 +367,38 @@ async fn attachments_only_fetch_small_text() {
     assert!(text.contains("<<<tracker data: attachment 3 trace.txt>>>\nat main.rs:12\npanic\n>>>"), "{text}");
     s.finish().await;
 }
+
+/// Issue 14 item 10: answers Redmine never sends were rendered as "Issue #null" or
+/// "Showing nothing". Each one is now an error naming the call, and the server keeps serving.
+#[tokio::test]
+async fn answers_of_the_wrong_shape_are_errors_not_empty_results() {
+    for body in [
+        json!([]),
+        json!(null),
+        json!("x"),
+        json!(7),
+        json!({"issue": null}),
+        json!({"issues": [1, 2]}),
+        json!({}),
+    ] {
+        let upstream = crate::common::fake::upstream().await;
+        mount_get(&upstream, "/issues/1.json", body.clone()).await;
+        mount_get(&upstream, "/issues.json", body.clone()).await;
+        mount_get(&upstream, "/projects.json", body.clone()).await;
+        let mut s = start(&upstream, false).await;
+        for (tool, args) in [
+            ("redmine_get_issue", json!({"id": 1})),
+            ("redmine_search_issues", json!({})),
+            ("redmine_list_projects", json!({})),
+        ] {
+            let text = s.err(tool, args).await;
+            assert!(
+                text.contains("unexpected")
+                    || text.contains("expected shape")
+                    || text.contains("the answer for"),
+                "{tool} {body}: {text}"
+            );
+        }
+        s.finish().await;
+    }
+}
