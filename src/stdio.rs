@@ -49,6 +49,10 @@ fn judge(line: &[u8]) -> Verdict {
     if text.trim().is_empty() {
         return Verdict::Skip;
     }
+    // The common case first, without building (and copying) a whole JSON tree of the line.
+    if serde_json::from_str::<ClientJsonRpcMessage>(text).is_ok() {
+        return Verdict::Forward;
+    }
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
         Err(_) => {
@@ -59,9 +63,6 @@ fn judge(line: &[u8]) -> Verdict {
             ));
         }
     };
-    if serde_json::from_value::<ClientJsonRpcMessage>(value.clone()).is_ok() {
-        return Verdict::Forward;
-    }
     // Not a message rmcp can take. A notification (no `id`) gets no answer, as JSON-RPC says;
     // anything else is an invalid request, answered with its id when the id is a valid one.
     match value.get("id") {

@@ -540,7 +540,7 @@ fn check_envelope(value: &Value, subject: &str) -> Result<()> {
     let unexpected = |what: &str| {
         Err(Error::bad_response(
             TRACKER,
-            format!("the answer for {} {what}", crate::render::clean_line(subject)),
+            format!("the answer for {} {what}", crate::render::label_line(subject)),
         ))
     };
     let Some(map) = value.as_object() else {
