@@ -28,7 +28,12 @@ struct Client {
 
 impl Client {
     fn spawn(env: &[(String, String)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_tracker-mcp"));
+        Self::spawn_program(env!("CARGO_BIN_EXE_tracker-mcp"), env)
+    }
+
+    /// Any stdio MCP server (the bare rmcp server the start-up figures are compared with).
+    fn spawn_program(program: &str, env: &[(String, String)]) -> Self {
+        let mut command = Command::new(program);
         command.env_clear().env("RUST_LOG", "warn");
         for (k, v) in env {
             command.env(k, v);
@@ -200,6 +205,42 @@ async fn main() {
     ));
     results.insert("tools_list_bytes".into(), json!(tools_bytes));
     table.push(("tools/list result size (all trackers, read-only)".into(), format!("{tools_bytes} bytes")));
+
+    // 1b. Against the floor: the bare rmcp server of `../shared/rmcp/probe` (its release binary
+    // in RMCP_PROBE_BIN), spawned alternately with this one so both see the same machine.
+    if let Ok(probe) = std::env::var("RMCP_PROBE_BIN") {
+        let (mut ours, mut floor, mut ours_rss, mut floor_rss) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..runs {
+            for (program, times, rss) in [
+                (env!("CARGO_BIN_EXE_tracker-mcp"), &mut ours, &mut ours_rss),
+                (probe.as_str(), &mut floor, &mut floor_rss),
+            ] {
+                let started = Instant::now();
+                let mut client = Client::spawn_program(program, &env);
+                client.initialize().await;
+                times.push(ms(started.elapsed()));
+                rss.push(client.rss_kib().1 as f64);
+                client.finish().await;
+            }
+        }
+        let (ours_ms, floor_ms) = (percentile(&mut ours, 0.5), percentile(&mut floor, 0.5));
+        let (ours_kib, floor_kib) = (percentile(&mut ours_rss, 0.5), percentile(&mut floor_rss, 0.5));
+        results.insert(
+            "startup_vs_rmcp_floor".into(),
+            json!({"runs": runs, "initialize_median_ms": ours_ms, "floor_initialize_median_ms": floor_ms,
+                   "ratio": ours_ms / floor_ms, "peak_rss_kib": ours_kib, "floor_peak_rss_kib": floor_kib,
+                   "rss_ratio": ours_kib / floor_kib}),
+        );
+        table.push((
+            "initialize, this server / bare rmcp server (medians, alternated)".into(),
+            format!("{ours_ms:.2} / {floor_ms:.2} ms = {:.2}x", ours_ms / floor_ms),
+        ));
+        table.push((
+            "peak RSS after initialize, this server / bare rmcp server".into(),
+            format!("{:.1} / {:.1} MB = {:.2}x", ours_kib / 1024.0, floor_kib / 1024.0, ours_kib / floor_kib),
+        ));
+    }
 
     // 2. Memory: RSS after start, after 1,000 and after 10,000 calls across the trackers.
     let tools = ["redmine_whoami", "bugzilla_whoami", "bitbucket_whoami"];

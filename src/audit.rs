@@ -41,6 +41,9 @@ pub struct AuditRecord {
     /// The last HTTP status the tracker answered during the call, if any.
     pub upstream_status: Option<u16>,
     pub duration_ms: u128,
+    /// Over HTTP, who called: the access token's subject, or `static token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 impl AuditRecord {
@@ -90,7 +93,23 @@ impl AuditRecord {
             outcome: outcome.to_owned(),
             upstream_status,
             duration_ms: duration.as_millis(),
+            caller: None,
         }
+    }
+
+    /// The HTTP caller, cleaned like an identifier.
+    #[must_use]
+    pub fn with_caller(mut self, caller: Option<String>) -> Self {
+        self.caller = caller.map(|c| {
+            if c == "static token" {
+                return c;
+            }
+            match identifier(&c) {
+                Value::String(s) => s,
+                _ => NOT_RECORDED.to_owned(),
+            }
+        });
+        self
     }
 }
 
@@ -298,5 +317,19 @@ mod tests {
         let now = rfc3339_now();
         assert_eq!(now.len(), 24, "{now}");
         assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T' && now.as_bytes()[19] == b'.', "{now}");
+    }
+
+    #[test]
+    fn the_http_caller_is_recorded_like_an_identifier() {
+        let record = |caller: &str| {
+            AuditRecord::new("x", false, &[], None, "ok", None, Duration::ZERO)
+                .with_caller(Some(caller.to_owned()))
+                .caller
+        };
+        assert_eq!(record("static token").as_deref(), Some("static token"));
+        assert_eq!(record("alice@example.com").as_deref(), Some("alice@example.com"));
+        assert_eq!(record("$(rm -rf /)").as_deref(), Some(NOT_RECORDED));
+        let stdio = AuditRecord::new("x", false, &[], None, "ok", None, Duration::ZERO);
+        assert!(!serde_json::to_string(&stdio).expect("json").contains("caller"), "no caller over stdio");
     }
 }

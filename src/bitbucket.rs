@@ -6,8 +6,9 @@
 //! pages and maps errors; [`cloud`] and [`datacenter`] turn each operation into requests and
 //! their JSON into models, and [`flavour`] is the one seam that sends an operation to the
 //! configured flavour. On top sit the tool sets, one file each ([`repositories`],
-//! [`pull_requests`], [`issues`]; `bitbucket:core` is here), rendered by [`render`].
+//! [`pull_requests`] with [`pr_comments`] and [`tasks`], [`issues`]; `bitbucket:core` is here), rendered by [`render`].
 
+pub mod ci;
 pub mod client;
 pub mod cloud;
 pub mod datacenter;
@@ -16,9 +17,13 @@ mod flavour;
 mod issues;
 pub mod models;
 mod params;
+mod pipelines;
+mod pr_comments;
 mod pull_requests;
+mod refs;
 pub mod render;
 mod repositories;
+mod tasks;
 
 use futures::future::BoxFuture;
 use rmcp::model::JsonObject;
@@ -27,6 +32,7 @@ use serde_json::Value;
 
 pub use client::BitbucketApi;
 
+use crate::catalog::Group;
 use crate::config::{Config, Flavor, origin_of};
 use crate::error::Result;
 use crate::server::TrackerServer;
@@ -48,19 +54,31 @@ pub const SPEC: TrackerSpec = TrackerSpec {
             router: TrackerServer::bitbucket_repositories_cloud,
             only_on: Some(CLOUD),
         },
+        Toolset { name: "bitbucket:repositories", router: TrackerServer::bitbucket_refs, only_on: None },
         Toolset {
             name: "bitbucket:pull_requests",
             router: TrackerServer::bitbucket_pull_requests,
             only_on: None,
         },
+        Toolset {
+            name: "bitbucket:pull_requests",
+            router: TrackerServer::bitbucket_pr_comments,
+            only_on: None,
+        },
+        Toolset { name: "bitbucket:pull_requests", router: TrackerServer::bitbucket_tasks, only_on: None },
         Toolset { name: "bitbucket:issues", router: TrackerServer::bitbucket_issues, only_on: Some(CLOUD) },
+        Toolset { name: "bitbucket:ci", router: TrackerServer::bitbucket_ci, only_on: None },
+        Toolset { name: "bitbucket:ci", router: TrackerServer::bitbucket_ci_cloud, only_on: Some(CLOUD) },
     ],
     scope_target: Some(scope_target),
     identifying_args: &[
         "workspace",
         "repo",
         "pull_request_id",
+        "comment_id",
+        "task_id",
         "issue_id",
+        "run",
         "branch",
         "commit",
         "path",
@@ -68,7 +86,92 @@ pub const SPEC: TrackerSpec = TrackerSpec {
         "cursor",
         "dry_run",
     ],
+    groups: GROUPS,
 };
+
+/// How the Bitbucket operations are listed.
+const GROUPS: &[Group] = &[
+    Group {
+        name: "bitbucket_repo_read",
+        title: "Bitbucket: read repositories",
+        about: "Read Bitbucket repositories.",
+        methods: &[
+            ("projects", "bitbucket_list_projects"),
+            ("repositories", "bitbucket_list_repositories"),
+            ("get", "bitbucket_get_repository"),
+            ("branches", "bitbucket_list_branches"),
+            ("tags", "bitbucket_list_tags"),
+            ("commits", "bitbucket_list_commits"),
+            ("commit", "bitbucket_get_commit"),
+            ("file", "bitbucket_get_file"),
+            ("search", "bitbucket_search_code"),
+        ],
+        args: &[
+            ("workspace", "Cloud workspace, or Data Center project key."),
+            ("repo", "Repository slug."),
+            ("path", "File or directory path in the repository, e.g. src/main.rs."),
+        ],
+    },
+    Group {
+        name: "bitbucket_pull_request_read",
+        title: "Bitbucket: read pull requests",
+        about: "Read Bitbucket pull requests.",
+        methods: &[
+            ("list", "bitbucket_list_pull_requests"),
+            ("get", "bitbucket_get_pull_request"),
+            ("diff", "bitbucket_get_pull_request_diff"),
+            ("comments", "bitbucket_list_pull_request_comments"),
+            ("commits", "bitbucket_list_pull_request_commits"),
+            ("activity", "bitbucket_get_pull_request_activity"),
+            ("ci", "bitbucket_get_ci"),
+            ("tasks", "bitbucket_list_pull_request_tasks"),
+        ],
+        args: &[],
+    },
+    Group {
+        name: "bitbucket_pull_request_write",
+        title: "Bitbucket: change pull requests",
+        about: "Change Bitbucket pull requests; run and stop pipelines.",
+        methods: &[
+            ("create", "bitbucket_create_pull_request"),
+            ("comment", "bitbucket_add_pull_request_comment"),
+            ("approve", "bitbucket_approve_pull_request"),
+            ("request_changes", "bitbucket_request_changes"),
+            ("merge", "bitbucket_merge_pull_request"),
+            ("decline", "bitbucket_decline_pull_request"),
+            ("update", "bitbucket_update_pull_request"),
+            ("edit_comment", "bitbucket_edit_pull_request_comment"),
+            ("delete_comment", "bitbucket_delete_pull_request_comment"),
+            ("resolve_comment", "bitbucket_resolve_pull_request_comment"),
+            ("reopen_comment", "bitbucket_reopen_pull_request_comment"),
+            ("unapprove", "bitbucket_unapprove_pull_request"),
+            ("withdraw_changes", "bitbucket_withdraw_change_request"),
+            ("run_pipeline", "bitbucket_run_pipeline"),
+            ("stop_pipeline", "bitbucket_stop_pipeline"),
+            ("add_task", "bitbucket_add_pull_request_task"),
+            ("resolve_task", "bitbucket_resolve_pull_request_task"),
+            ("delete_task", "bitbucket_delete_pull_request_task"),
+        ],
+        args: &[
+            ("close_source_branch", "Delete the source branch after the merge (Cloud)."),
+            ("draft", "create: open as a draft; update: false marks it ready."),
+        ],
+    },
+    Group {
+        name: "bitbucket_issue_read",
+        title: "Bitbucket: read issues",
+        about: "Read a Bitbucket Cloud repository's issues.",
+        methods: &[("list", "bitbucket_list_issues"), ("get", "bitbucket_get_issue")],
+        args: &[("cursor", "`next` of the prior page.")],
+    },
+    Group {
+        name: "bitbucket_issue_write",
+        title: "Bitbucket: change issues",
+        about: "File and comment on Bitbucket Cloud issues. `dry_run` shows the request without sending it.",
+        methods: &[("create", "bitbucket_create_issue"), ("comment", "bitbucket_add_issue_comment")],
+        args: &[],
+    },
+];
 
 /// [`TrackerApi::variant`] of Bitbucket Cloud (tool sets only it has name it).
 const CLOUD: &str = "cloud";

@@ -25,6 +25,7 @@ use serde_json::Value;
 pub use client::BugzillaApi;
 use client::{Placement, TRACKER};
 
+use crate::catalog::Group;
 use crate::config::{Config, KeyMode, origin_of};
 use crate::error::{Error, Result};
 use crate::server::TrackerServer;
@@ -55,7 +56,57 @@ pub const SPEC: TrackerSpec = TrackerSpec {
         "cursor",
         "dry_run",
     ],
+    groups: GROUPS,
 };
+
+/// How the Bugzilla operations are listed.
+const GROUPS: &[Group] = &[
+    Group {
+        name: "bugzilla_bug_read",
+        title: "Bugzilla: read bugs",
+        about: "Read Bugzilla bugs: a bug is its id or alias.",
+        methods: &[
+            ("get", "bugzilla_get_bug"),
+            ("search", "bugzilla_search_bugs"),
+            ("comments", "bugzilla_get_comments"),
+            ("history", "bugzilla_get_history"),
+            ("attachments", "bugzilla_list_attachments"),
+            ("attachment", "bugzilla_get_attachment"),
+        ],
+        args: &[],
+    },
+    Group {
+        name: "bugzilla_bug_write",
+        title: "Bugzilla: change bugs",
+        about: "File and change Bugzilla bugs. `dry_run` shows the request without sending it.",
+        methods: &[
+            ("create", "bugzilla_create_bug"),
+            ("update", "bugzilla_update_bug"),
+            ("comment", "bugzilla_add_comment"),
+            ("attach", "bugzilla_add_attachment"),
+        ],
+        args: &[
+            ("assignee", "Assignee login (create: default the component's)."),
+            ("comment", "Comment added with the change."),
+            ("summary", "One-line summary."),
+            ("priority", "Priority, e.g. \"High\"."),
+            ("severity", "Severity, e.g. \"normal\"."),
+            ("keywords", "Keywords (update: to add; prefix \"-\" to remove)."),
+            ("depends_on", "Bug ids it depends on (update: to add; negative to remove)."),
+        ],
+    },
+    Group {
+        name: "bugzilla_product_read",
+        title: "Bugzilla: read products and fields",
+        about: "Bugzilla products and the field values bugs take.",
+        methods: &[
+            ("list", "bugzilla_list_products"),
+            ("get", "bugzilla_get_product"),
+            ("field_values", "bugzilla_get_field_values"),
+        ],
+        args: &[],
+    },
+];
 
 fn connect(config: &Config) -> Option<Result<Client>> {
     config.bugzilla.as_ref().map(|c| BugzillaApi::new(c, &config.http).map(|api| Box::new(api) as Client))

@@ -45,13 +45,51 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "TRACKER_MCP_WRITE_SCOPE",
         "comma-separated globs limiting destructive tools, e.g. bitbucket:acme/widget",
     ),
+    (
+        "TRACKER_MCP_UPLOAD_DIRS",
+        "directories (path-list separated) local files may be attached from; unset: no file uploads",
+    ),
     ("TRACKER_MCP_AUDIT_LOG", "absolute path of a JSON-lines audit log of tool calls (0600)"),
     ("TRACKER_MCP_VERIFY_ON_START", "true (default): verify each credential in the background at start-up"),
     ("TRACKER_MCP_TIMEOUT_SECS", "overall timeout of one upstream request (default 30)"),
     ("TRACKER_MCP_CONNECT_TIMEOUT_SECS", "connect timeout (default 10)"),
-    ("TRACKER_MCP_CA_BUNDLE", "extra PEM CA bundle for trackers with a private CA"),
+    ("TRACKER_MCP_CA_BUNDLE", "extra PEM CA bundle for trackers (and an OAuth issuer) with a private CA"),
     ("TRACKER_MCP_RATE_LIMIT", "requests per second per tracker, bursts up to twice that (default 10)"),
     ("TRACKER_MCP_MAX_RESPONSE_BYTES", "largest upstream response read (default 8388608)"),
+    (
+        "TRACKER_MCP_HTTP",
+        "serve Streamable HTTP at /mcp on this address instead of stdio (a port alone: loopback)",
+    ),
+    ("TRACKER_MCP_HTTP_TOKEN", "static bearer token HTTP clients must send (secret, at least 32 characters)"),
+    (
+        "TRACKER_MCP_HTTP_ALLOWED_ORIGINS",
+        "comma-separated Origins accepted over HTTP (others get 403; default none)",
+    ),
+    (
+        "TRACKER_MCP_HTTP_ALLOWED_HOSTS",
+        "comma-separated Host names accepted over HTTP (default: local names on loopback, any otherwise)",
+    ),
+    (
+        "TRACKER_MCP_OAUTH_ISSUER",
+        "OAuth 2.1 for HTTP: the authorization server whose JWT access tokens are accepted",
+    ),
+    (
+        "TRACKER_MCP_OAUTH_AUDIENCE",
+        "OAuth 2.1 for HTTP: this server's public URL, which tokens must name in aud",
+    ),
+    (
+        "TRACKER_MCP_HTTP_RATE_LIMIT",
+        "MCP requests per second per HTTP caller, bursts up to twice that (default 20; 0: none)",
+    ),
+    (
+        "TRACKER_MCP_METRICS_ADDR",
+        "serve Prometheus metrics at /metrics on this address (a port alone: loopback)",
+    ),
+    ("TRACKER_MCP_HTTP_STATELESS", "true: no sessions, each request answered alone (for several replicas)"),
+    (
+        "TRACKER_MCP_HTTP_CREDENTIALS",
+        "server (default) or per-user: trackers see each HTTP caller's own key from request headers",
+    ),
     ("RUST_LOG", "log filter for stderr, e.g. info or tracker_mcp=debug"),
 ];
 
@@ -121,6 +159,9 @@ pub struct HttpSettings {
     pub max_response_bytes: usize,
     /// Longest total wait spent retrying one GET.
     pub retry_budget: Duration,
+    /// `TRACKER_MCP_HTTP_CREDENTIALS=per-user`: every request carries the caller's
+    /// credential instead of the configured one (`remote/credentials.rs`).
+    pub per_user: bool,
     /// The HTTP client these settings build, shared by every tracker and made on first use
     /// (see `http.rs`).
     pub client: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
@@ -135,6 +176,7 @@ impl Default for HttpSettings {
             rate_limit: 10.0,
             max_response_bytes: 8 * 1024 * 1024,
             retry_budget: Duration::from_secs(10),
+            per_user: false,
             client: std::sync::Arc::default(),
         }
     }
@@ -152,12 +194,16 @@ pub struct Config {
     /// Where destructive tools may act, as globs over `tracker:container` (empty: anywhere).
     pub write_scope: Vec<String>,
     pub audit_log: Option<PathBuf>,
+    /// `TRACKER_MCP_UPLOAD_DIRS`, resolved: where `path` arguments may point (empty: nowhere).
+    pub upload_dirs: Vec<PathBuf>,
     /// Verify each tracker's credential in the background when serving starts.
     pub verify_on_start: bool,
     pub http: HttpSettings,
     pub bugzilla: Option<BugzillaConfig>,
     pub redmine: Option<RedmineConfig>,
     pub bitbucket: Option<BitbucketConfig>,
+    /// `serve --http` (`TRACKER_MCP_HTTP`): `None` serves stdio.
+    pub remote: Option<crate::remote::Settings>,
     /// Things worth saying on stderr once logging is up (http URLs, loose `.env` mode...).
     pub warnings: Vec<String>,
 }
@@ -224,12 +270,23 @@ impl Config {
         let url = |name: &str, warnings: &mut Vec<String>| -> Result<Option<Url>> {
             sources.get(name).map(|raw| parse_tracker_url(name, &raw, mode, warnings)).transpose()
         };
+        let remote = crate::remote::Settings::from_sources(sources)?;
+        http.per_user = remote.as_ref().is_some_and(crate::remote::Settings::per_user);
         let secret = |name: &str| -> Option<SecretString> {
-            sources.get(name).map(|v| {
+            let configured = sources.get(name).map(|v| {
                 let s = SecretString::from(v);
                 register_secret(&s);
                 s
-            })
+            });
+            // Per-user mode never sends a configured key (the caller's replaces it), so a
+            // tracker is served with its URL alone; the clients are still built as keyed.
+            let needed = match name {
+                "BITBUCKET_TOKEN" => {
+                    ["BITBUCKET_URL", "BITBUCKET_FLAVOR"].iter().any(|v| sources.get(v).is_some())
+                }
+                _ => sources.get(&name.replace("_API_KEY", "_URL")).is_some(),
+            };
+            configured.or_else(|| (http.per_user && needed).then(|| SecretString::from(String::new())))
         };
 
         let bugzilla = {
@@ -251,7 +308,8 @@ impl Config {
                     url,
                     api_key,
                     key_mode,
-                    login: sources.get("BUGZILLA_LOGIN"),
+                    // The server's login names no caller in per-user mode.
+                    login: sources.get("BUGZILLA_LOGIN").filter(|_| !http.per_user),
                 },
             )
         };
@@ -280,11 +338,17 @@ impl Config {
             toolsets: parse_list(sources.get("TRACKER_MCP_TOOLSETS")),
             write_scope: parse_list(sources.get("TRACKER_MCP_WRITE_SCOPE")),
             audit_log: sources.get("TRACKER_MCP_AUDIT_LOG").map(PathBuf::from),
-            verify_on_start: parse_bool(sources, "TRACKER_MCP_VERIFY_ON_START")?.unwrap_or(true),
+            upload_dirs: sources
+                .get("TRACKER_MCP_UPLOAD_DIRS")
+                .map_or_else(|| Ok(Vec::new()), |v| crate::upload::parse_dirs(&v))?,
+            // Per-user mode has no credential to check before a caller comes.
+            verify_on_start: !http.per_user
+                && parse_bool(sources, "TRACKER_MCP_VERIFY_ON_START")?.unwrap_or(true),
             http,
             bugzilla,
             redmine,
             bitbucket,
+            remote,
             warnings,
         })
     }
@@ -427,173 +491,4 @@ fn parse_list(raw: Option<String>) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(pairs: &[(&str, &str)]) -> Result<Config> {
-        Config::from_sources(&Sources::from_pairs(pairs.iter().copied()))
-    }
-
-    fn config_error(pairs: &[(&str, &str)]) -> String {
-        match load(pairs) {
-            Err(Error::Config(message)) => message,
-            other => panic!("expected a config error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn production_refuses_http_and_names_the_fix() {
-        let message = config_error(&[("REDMINE_URL", "http://r.test"), ("REDMINE_API_KEY", "k")]);
-        assert!(message.contains("REDMINE_URL"), "{message}");
-        assert!(message.contains("https://"), "{message}");
-        assert!(message.contains("TRACKER_MCP_MODE=development"), "{message}");
-    }
-
-    #[test]
-    fn development_allows_http_with_a_warning() {
-        let config = load(&[
-            ("TRACKER_MCP_MODE", "development"),
-            ("REDMINE_URL", "http://r.test/"),
-            ("REDMINE_API_KEY", "k"),
-        ])
-        .expect("config");
-        assert_eq!(config.redmine.expect("redmine").url.as_str(), "http://r.test/");
-        assert!(config.warnings.iter().any(|w| w.contains("plain http")));
-    }
-
-    #[test]
-    fn url_with_credentials_query_or_fragment_is_refused_without_echo() {
-        let message =
-            config_error(&[("BUGZILLA_URL", "https://me:hunter22@b.test"), ("BUGZILLA_API_KEY", "k")]);
-        assert!(message.contains("credentials") && !message.contains("hunter22"), "{message}");
-        let message =
-            config_error(&[("BUGZILLA_URL", "https://b.test/?api_key=zz"), ("BUGZILLA_API_KEY", "k")]);
-        assert!(message.contains("query") && !message.contains("zz"), "{message}");
-        let message = config_error(&[("BUGZILLA_URL", "https://b.test/#x"), ("BUGZILLA_API_KEY", "k")]);
-        assert!(message.contains("fragment"), "{message}");
-        let message = config_error(&[("BUGZILLA_URL", "ftp://b.test"), ("BUGZILLA_API_KEY", "k")]);
-        assert!(message.contains("scheme"), "{message}");
-    }
-
-    #[test]
-    fn url_without_key_and_key_without_url_name_the_missing_variable() {
-        let message = config_error(&[("REDMINE_URL", "https://r.test")]);
-        assert!(message.contains("REDMINE_API_KEY is missing"), "{message}");
-        let message = config_error(&[("BUGZILLA_API_KEY", "k")]);
-        assert!(message.contains("BUGZILLA_URL is missing"), "{message}");
-        let message = config_error(&[("BITBUCKET_URL", "https://bb.test")]);
-        assert!(message.contains("BITBUCKET_TOKEN is missing"), "{message}");
-    }
-
-    #[test]
-    fn anonymous_access_must_be_explicit() {
-        let config =
-            load(&[("REDMINE_URL", "https://r.test"), ("REDMINE_ANONYMOUS", "true")]).expect("config");
-        assert!(config.redmine.expect("redmine").api_key.is_none());
-    }
-
-    #[test]
-    fn bitbucket_flavor_follows_the_url() {
-        let cloud = load(&[("BITBUCKET_TOKEN", "t")]).expect("config").bitbucket.expect("bb");
-        assert_eq!(cloud.flavor, Flavor::Cloud);
-        assert_eq!(cloud.url.as_str(), "https://api.bitbucket.org/");
-        let cloud = load(&[("BITBUCKET_TOKEN", "t"), ("BITBUCKET_URL", "https://api.bitbucket.org/2.0")])
-            .expect("config")
-            .bitbucket
-            .expect("bb");
-        assert_eq!(cloud.flavor, Flavor::Cloud);
-        assert_eq!(cloud.url.path(), "/");
-        let dc = load(&[("BITBUCKET_TOKEN", "t"), ("BITBUCKET_URL", "https://git.example.com/bitbucket")])
-            .expect("config")
-            .bitbucket
-            .expect("bb");
-        assert_eq!(dc.flavor, Flavor::DataCenter);
-        assert_eq!(dc.url.path(), "/bitbucket");
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        assert!(config_error(&[("TRACKER_MCP_MODE", "prod")]).contains("TRACKER_MCP_MODE"));
-        assert!(
-            config_error(&[("TRACKER_MCP_ENABLE_WRITES", "maybe")]).contains("TRACKER_MCP_ENABLE_WRITES")
-        );
-        assert!(config_error(&[("TRACKER_MCP_TIMEOUT_SECS", "0")]).contains("TRACKER_MCP_TIMEOUT_SECS"));
-        assert!(config_error(&[("BUGZILLA_API_KEY_MODE", "x")]).contains("BUGZILLA_API_KEY_MODE"));
-    }
-
-    #[test]
-    fn environment_wins_over_env_file_which_wins_over_the_user_file() {
-        let dir = std::env::temp_dir().join(format!("tracker-mcp-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let user = dir.join("user.env");
-        std::fs::write(
-            &user,
-            "REDMINE_URL=https://user.test\nREDMINE_API_KEY=a\nBUGZILLA_URL=https://user.test\n",
-        )
-        .expect("write");
-        std::fs::write(
-            dir.join("explicit.env"),
-            "REDMINE_URL=https://explicit.test\nBUGZILLA_URL=https://explicit.test\n",
-        )
-        .expect("write");
-        let sources = Sources::gather(
-            &dir,
-            Some(&user),
-            Some(&dir.join("explicit.env")),
-            [("BUGZILLA_URL".to_owned(), "https://env.test".to_owned())],
-            [],
-        )
-        .expect("sources");
-        assert_eq!(sources.get("REDMINE_URL").as_deref(), Some("https://explicit.test"));
-        assert_eq!(sources.get("BUGZILLA_URL").as_deref(), Some("https://env.test"));
-        assert_eq!(sources.get("REDMINE_API_KEY").as_deref(), Some("a"));
-        std::fs::remove_dir_all(&dir).ok();
-    }
-
-    /// Security review finding 1: a cloned repository's `.env` chose the token's destination
-    /// and switched writes on.
-    #[test]
-    fn the_working_directory_env_is_ignored_with_a_warning() {
-        let dir = std::env::temp_dir().join(format!("tracker-mcp-cwd-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(
-            dir.join(".env"),
-            "BITBUCKET_URL=http://127.0.0.1:9\nTRACKER_MCP_ENABLE_WRITES=true\nTRACKER_MCP_MODE=development\n",
-        )
-        .expect("write");
-        let env = [("BITBUCKET_TOKEN".to_owned(), "t".to_owned())];
-        let sources = Sources::gather(&dir, None, None, env, []).expect("sources");
-        assert_eq!(sources.get("BITBUCKET_URL"), None);
-        assert_eq!(sources.get("TRACKER_MCP_ENABLE_WRITES"), None);
-        assert!(sources.warnings.iter().any(|w| w.contains("is ignored") && w.contains("--env-file")));
-        // Named explicitly, it is the user's choice and is read without a warning.
-        let sources = Sources::gather(&dir, None, Some(&dir.join(".env")), [], []).expect("sources");
-        assert_eq!(sources.get("TRACKER_MCP_ENABLE_WRITES").as_deref(), Some("true"));
-        assert!(sources.warnings.iter().all(|w| !w.contains("is ignored")));
-        std::fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn the_user_file_lives_in_the_configuration_directory() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
-        };
-        assert_eq!(
-            user_config_file(vars(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")])),
-            Some(PathBuf::from("/x/tracker-mcp/.env"))
-        );
-        assert_eq!(
-            user_config_file(vars(&[("XDG_CONFIG_HOME", "relative"), ("HOME", "/h")])),
-            Some(PathBuf::from("/h/.config/tracker-mcp/.env"))
-        );
-        assert_eq!(user_config_file(vars(&[])), None);
-    }
-
-    #[test]
-    fn debug_output_never_shows_secrets() {
-        let config = load(&[("REDMINE_URL", "https://r.test"), ("REDMINE_API_KEY", "debug-secret-1234")])
-            .expect("config");
-        let sources = Sources::from_pairs([("REDMINE_API_KEY", "debug-secret-1234")]);
-        assert!(!format!("{config:?} {sources:?}").contains("debug-secret-1234"));
-    }
-}
+mod tests;

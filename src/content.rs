@@ -77,9 +77,42 @@ pub fn as_text(bytes: &[u8]) -> Option<String> {
     std::str::from_utf8(bytes).ok().map(str::to_owned)
 }
 
+/// Largest image returned to the model as image content, in bytes (larger ones are described).
+pub const IMAGE_MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// The image type of `bytes` from their signature, whatever type the tracker recorded: PNG,
+/// JPEG, GIF or WebP (what models read), `None` for anything else.
+#[must_use]
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_are_known_by_their_bytes() {
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("image/png"));
+        assert_eq!(image_type(&[0xff, 0xd8, 0xff, 0xe0, 0, 0x10]), Some("image/jpeg"));
+        assert_eq!(image_type(b"GIF89a\x01\0"), Some("image/gif"));
+        assert_eq!(image_type(b"RIFF\x24\0\0\0WEBPVP8 "), Some("image/webp"));
+        // A declared PNG whose bytes are not one, a truncated signature, a RIFF that is no WebP.
+        assert_eq!(image_type(b"\x89PNG\0\x01\x02\x03"), None);
+        assert_eq!(image_type(b"RIFF\x24\0\0\0WAVEfmt "), None);
+        assert_eq!(image_type(b"%PDF-1.7"), None);
+        assert_eq!(image_type(b""), None);
+    }
 
     #[test]
     fn text_by_type_or_name_and_binary_by_bytes() {

@@ -213,26 +213,12 @@ proptest! {
 
     #[test]
     fn tracker_renderers_never_panic_on_upstream_json(value in upstream_json(), n in 0u32..200) {
-        use crate::redmine::render as rm;
-        let names = rm::DetailNames::new();
-        let view = rm::IssueView { text_offset: n as usize, journal_offset: 0, journal_limit: 25 };
-        let _ = rm::projects(&value, u64::from(n), 20);
-        let _ = rm::project(&value, Some(&value));
-        let _ = rm::issue_list(&value, 0, 20, "all");
-        let _ = rm::issue(&value, &names, &view);
-        let _ = rm::one_journal(&value, u64::from(n), 0, &names);
-        let _ = rm::search(&value, 0, 20);
-        let _ = rm::versions(&value, 0, 20);
-        let _ = rm::time_entries(&value, 0, 20);
-        let _ = rm::wiki_index(&value, "alpha", 0, 20);
-        let _ = rm::wiki_page(&value, "alpha", n as usize);
-        let _ = rm::attachment_meta(&value);
+        // Redmine decodes first, as its tools do (hostile fields: src/redmine/render/fuzz.rs).
+        crate::redmine::render::fuzz::render_any(&value, n);
 
-        let _ = crate::bitbucket::cloud::pull_request(&value);
-        let _ = crate::bitbucket::cloud::comment(&value);
-        let _ = crate::bitbucket::cloud::issue(&value);
-        let _ = crate::bitbucket::datacenter::pull_request(&value);
-        let _ = crate::bitbucket::datacenter::comment(&value);
+        let _ = crate::bitbucket::cloud::pull_request_from(value.clone());
+        let _ = crate::bitbucket::cloud::issue_from(value.clone());
+        let _ = crate::bitbucket::datacenter::pull_request_from(value.clone());
 
         use crate::bugzilla::{models, render as bz};
         if let Ok(bugs) = serde_json::from_value::<models::Bugs>(value.clone()) {

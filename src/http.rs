@@ -6,6 +6,7 @@
 //! ([`Request`]: method, path segments, query, JSON body) and get back the status and bytes
 //! ([`Response`]); they never build URL strings and never see the secret.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -24,7 +25,7 @@ mod request;
 use pace::backoff;
 pub use pace::{RateLimiter, parse_retry_after};
 use request::Target;
-pub use request::{Endpoint, Request, Response};
+pub use request::{Endpoint, Request, Response, decode};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
@@ -33,6 +34,9 @@ pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PK
 const MAX_ATTEMPTS: u32 = 3;
 /// Most redirects followed (all within the same origin).
 const MAX_REDIRECTS: usize = 5;
+
+/// The parameter name and key of [`HttpClient::with_key_param`].
+type KeyParam = (&'static str, SecretString);
 
 /// How a tracker's credential travels.
 #[derive(Clone)]
@@ -83,7 +87,7 @@ impl HttpClient {
     /// Build the client for `tracker` (a display name, e.g. "Redmine") at `base`.
     pub fn new(tracker: &'static str, base: Url, auth: Auth, settings: &HttpSettings) -> Result<Self> {
         // A broken CA bundle is a start-up error, not a failure of the first call.
-        ca_certificates(settings)?;
+        ca_certificates(settings.ca_bundle.as_deref())?;
         if let Auth::Basic { username, password } = &auth {
             // A proxy or tracker that echoes the header shows the base64 of `user:password`,
             // which is the secret too.
@@ -162,6 +166,9 @@ impl HttpClient {
             }
         };
         if !request.query.is_empty() {
+            for (k, v) in &request.query {
+                check_query_value(k, v)?;
+            }
             let mut pairs = url.query_pairs_mut();
             for (k, v) in &request.query {
                 pairs.append_pair(k, v);
@@ -179,16 +186,28 @@ impl HttpClient {
         })
     }
 
+    /// The credential this request carries, and the key for [`Self::with_key_param`]: the
+    /// configured ones, or in per-user mode the caller's (refused when the caller sent none;
+    /// the configured credential is then never used).
+    fn credential(&self) -> Result<(std::borrow::Cow<'_, Auth>, Option<KeyParam>)> {
+        if !self.settings.per_user {
+            return Ok((std::borrow::Cow::Borrowed(&self.auth), self.key_param.clone()));
+        }
+        let (auth, key) = crate::remote::caller_auth(self.tracker)?;
+        Ok((std::borrow::Cow::Owned(auth), self.key_param.as_ref().map(|(name, _)| (*name, key))))
+    }
+
     /// Send a request: rate limit, credential, retries of idempotent reads, size cap.
     pub async fn execute(&self, request: Request) -> Result<Response> {
         let mut url = self.url_for(&request)?;
         let display_path = url.path().to_owned();
-        if let (true, Some((name, key))) = (request.key_in_query, &self.key_param) {
+        let (auth, key_param) = self.credential()?;
+        if let (true, Some((name, key))) = (request.key_in_query, &key_param) {
             url.query_pairs_mut().append_pair(name, key.expose_secret());
         }
         let mut body = request.body.clone();
         if let (true, Some((name, key)), Some(Value::Object(map))) =
-            (request.key_in_body, &self.key_param, body.as_mut())
+            (request.key_in_body, &key_param, body.as_mut())
         {
             map.insert((*name).to_owned(), Value::String(key.expose_secret().to_owned()));
         }
@@ -197,7 +216,7 @@ impl HttpClient {
         loop {
             attempt += 1;
             self.limiter.acquire().await;
-            let outcome = self.send_once(&request, &url, body.as_ref()).await;
+            let outcome = self.send_once(&request, &url, &auth, body.as_ref()).await;
             let elapsed = started.elapsed();
             let retry_in = match &outcome {
                 Ok(response) if matches!(response.status, 429 | 502 | 503 | 504) => {
@@ -253,10 +272,16 @@ impl HttpClient {
         Err(Error::Unavailable { tracker: self.tracker, message })
     }
 
-    async fn send_once(&self, request: &Request, url: &Url, body: Option<&Value>) -> Result<Response> {
+    async fn send_once(
+        &self,
+        request: &Request,
+        url: &Url,
+        auth: &Auth,
+        body: Option<&Value>,
+    ) -> Result<Response> {
         let mut builder =
             self.client()?.request(request.method.clone(), url.clone()).header(ACCEPT, request.accept);
-        builder = match &self.auth {
+        builder = match auth {
             Auth::None => builder,
             Auth::Header { name, value } => builder.header(name.clone(), sensitive(value.expose_secret())?),
             Auth::Bearer(token) => {
@@ -266,7 +291,9 @@ impl HttpClient {
                 builder.basic_auth(username, Some(password.expose_secret()))
             }
         };
-        if let Some(body) = body {
+        if let Some(raw) = &request.bytes {
+            builder = builder.header(CONTENT_TYPE, raw.content_type).body(raw.bytes.as_ref().clone());
+        } else if let Some(body) = body {
             // Redmine silently ignores a JSON body sent without this header.
             let bytes = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
             builder = builder.header(CONTENT_TYPE, "application/json").body(bytes);
@@ -333,9 +360,10 @@ impl HttpClient {
     }
 }
 
-/// The extra CA certificates of `TRACKER_MCP_CA_BUNDLE`, checked.
-fn ca_certificates(settings: &HttpSettings) -> Result<Vec<reqwest::Certificate>> {
-    let Some(path) = &settings.ca_bundle else { return Ok(Vec::new()) };
+/// The extra CA certificates of `TRACKER_MCP_CA_BUNDLE`, checked (also trusted for the OAuth
+/// issuer, which a team with a private CA runs next to its trackers).
+pub fn ca_certificates(ca_bundle: Option<&Path>) -> Result<Vec<reqwest::Certificate>> {
+    let Some(path) = ca_bundle else { return Ok(Vec::new()) };
     let pem = std::fs::read(path)
         .map_err(|e| Error::Config(format!("TRACKER_MCP_CA_BUNDLE {}: {}", path.display(), e.kind())))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
@@ -346,6 +374,9 @@ fn ca_certificates(settings: &HttpSettings) -> Result<Vec<reqwest::Certificate>>
     }
     Ok(certs)
 }
+
+/// Idle connections kept open to one tracker.
+const POOL_IDLE_PER_TRACKER: usize = 8;
 
 /// One client for all trackers: rustls, timeouts, the `User-Agent`, and redirects followed
 /// only while they stay on the origin the request started at (a credential never goes to
@@ -366,8 +397,11 @@ fn build_client(settings: &HttpSettings) -> Result<reqwest::Client> {
         .timeout(settings.timeout)
         .connect_timeout(settings.connect_timeout)
         .redirect(policy)
+        // A tracker is one host behind a request budget (TRACKER_MCP_RATE_LIMIT); idle
+        // connections beyond a few only cost memory (hundreds after a burst over HTTP).
+        .pool_max_idle_per_host(POOL_IDLE_PER_TRACKER)
         .use_rustls_tls();
-    for cert in ca_certificates(settings)? {
+    for cert in ca_certificates(settings.ca_bundle.as_deref())? {
         builder = builder.add_root_certificate(cert);
     }
     builder.build().map_err(|e| Error::Internal(e.without_url().to_string()))
@@ -408,6 +442,16 @@ fn check_segment(segment: &str) -> Result<()> {
             "path",
             "an identifier must not be empty, `.`, `..` or contain `;` or control characters",
         ));
+    }
+    Ok(())
+}
+
+/// A query value with NUL or another control character (tab and line breaks aside) is
+/// refused: trackers cut strings at NUL or reject them with confusing errors (tools validate
+/// first; this is the second line).
+fn check_query_value(key: &str, value: &str) -> Result<()> {
+    if value.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(Error::invalid(key, "must not contain NUL or other control characters"));
     }
     Ok(())
 }
@@ -460,6 +504,10 @@ mod tests {
         assert_eq!(url.as_str(), "https://t.test/base/issues/a%2Fb%3Fc%23d?q=x%26y");
         assert!(client.url_for(&Request::get(["..", "admin"])).is_err());
         assert!(client.url_for(&Request::get(["a\r\nb"])).is_err());
+        for bad in ["a\0b", "\u{1b}[31m", "x\u{7f}"] {
+            assert!(client.url_for(&Request::get(["users.json"]).query("name", bad)).is_err(), "{bad:?}");
+        }
+        assert!(client.url_for(&Request::get(["search"]).query("q", "two\nlines\tok")).is_ok());
         let foreign = Request::get_url(Url::parse("https://evil.test/next").expect("url"));
         assert!(client.url_for(&foreign).is_err());
     }

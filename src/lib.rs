@@ -1,4 +1,4 @@
-//! tracker-mcp: one MCP server for Bugzilla, Redmine and Bitbucket over stdio.
+//! tracker-mcp: one MCP server for Bugzilla, Redmine and Bitbucket over stdio, or over Streamable HTTP ([`remote`]).
 //!
 //! Data flows one way: the client's call reaches [`server::TrackerServer`], whose tool set was
 //! fixed at start-up by [`config`] and [`policy`]; each tracker's tools call their typed API
@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod bitbucket;
 pub mod bugzilla;
+pub mod catalog;
 pub mod config;
 pub mod content;
 pub mod error;
@@ -15,12 +16,15 @@ pub mod http;
 pub mod logging;
 pub mod params;
 pub mod policy;
+pub mod prompts;
 pub mod redmine;
+pub mod remote;
 pub mod render;
 pub mod schema;
 pub mod server;
 pub mod stdio;
 pub mod tracker;
+pub mod upload;
 
 #[cfg(test)]
 mod fuzz_tests;

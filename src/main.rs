@@ -1,7 +1,8 @@
-//! The `tracker-mcp` command: serve MCP over stdio (default), `check` the configured
-//! trackers, or list the `tools` this configuration serves.
+//! The `tracker-mcp` command: serve MCP over stdio (default) or Streamable HTTP
+//! (`serve --http`), `check` the configured trackers, or list the `tools` this configuration
+//! serves.
 //!
-//! stdout is the JSON-RPC channel when serving, so every log line goes to stderr.
+//! stdout is the JSON-RPC channel when serving stdio, so every log line goes to stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,7 +26,17 @@ use tracker_mcp::{Config, TrackerServer};
         $XDG_CONFIG_HOME/tracker-mcp/.env), --env-file, the environment, then the flags below. \
         A .env in the working directory is never read: the client may start the server inside \
         a cloned repository. Secrets (API keys, tokens) have no flags on \
-        purpose: command lines are visible to every user of the machine.",
+        purpose: command lines are visible to every user of the machine.\n\n\
+        Remote serving: `tracker-mcp serve --http 127.0.0.1:8080` serves Streamable HTTP at \
+        /mcp instead of stdio (GET /healthz answers without auth). Every request must carry \
+        `Authorization: Bearer $TRACKER_MCP_HTTP_TOKEN` (at least 32 characters; without it the \
+        server refuses to start: there is no anonymous HTTP mode). A port alone binds loopback; \
+        0.0.0.0:PORT listens on every interface (put TLS in front). Requests from a browser \
+        Origin not in TRACKER_MCP_HTTP_ALLOWED_ORIGINS get 403. --http-stateless lets several \
+        replicas share one URL. With TRACKER_MCP_OAUTH_ISSUER and TRACKER_MCP_OAUTH_AUDIENCE \
+        the server also accepts that issuer's OAuth 2.1 JWT access tokens (scopes tracker:read, \
+        and tracker:write for tools that change data). The trackers see the server's own \
+        credentials.",
     after_long_help = variables_help(),
 )]
 struct Cli {
@@ -61,13 +72,17 @@ struct Cli {
     /// Append a JSON line per tool call to this file, created 0600 (TRACKER_MCP_AUDIT_LOG).
     #[arg(long, global = true, value_name = "PATH")]
     audit_log: Option<PathBuf>,
+    /// Directories local files may be attached from by `path`, path-list separated
+    /// (TRACKER_MCP_UPLOAD_DIRS; default none: no file uploads).
+    #[arg(long, global = true, value_name = "DIRS")]
+    upload_dirs: Option<String>,
     /// Overall timeout of one upstream request, in seconds (TRACKER_MCP_TIMEOUT_SECS).
     #[arg(long, global = true, value_name = "SECS")]
     timeout_secs: Option<f64>,
     /// Connect timeout in seconds (TRACKER_MCP_CONNECT_TIMEOUT_SECS).
     #[arg(long, global = true, value_name = "SECS")]
     connect_timeout_secs: Option<f64>,
-    /// Extra PEM CA bundle for trackers with a private CA (TRACKER_MCP_CA_BUNDLE).
+    /// Extra PEM CA bundle for trackers (and an OAuth issuer) with a private CA (TRACKER_MCP_CA_BUNDLE).
     #[arg(long, global = true, value_name = "PATH")]
     ca_bundle: Option<PathBuf>,
     /// Requests per second per tracker (TRACKER_MCP_RATE_LIMIT).
@@ -103,11 +118,46 @@ struct Cli {
     /// cloud, datacenter or auto (BITBUCKET_FLAVOR).
     #[arg(long, global = true, value_name = "FLAVOR")]
     bitbucket_flavor: Option<String>,
+    /// Serve Streamable HTTP at /mcp on ADDR instead of stdio, e.g. 127.0.0.1:8080, or a port
+    /// alone for loopback (TRACKER_MCP_HTTP). Needs TRACKER_MCP_HTTP_TOKEN.
+    #[arg(long, global = true, value_name = "ADDR")]
+    http: Option<String>,
+    /// Comma-separated browser Origins accepted over HTTP, e.g. https://app.example.com
+    /// (TRACKER_MCP_HTTP_ALLOWED_ORIGINS).
+    #[arg(long, global = true, value_name = "ORIGINS")]
+    http_allowed_origins: Option<String>,
+    /// Comma-separated Host names accepted over HTTP (TRACKER_MCP_HTTP_ALLOWED_HOSTS).
+    #[arg(long, global = true, value_name = "HOSTS")]
+    http_allowed_hosts: Option<String>,
+    /// No HTTP sessions: every request is answered on its own, so replicas behind a load
+    /// balancer need no affinity (TRACKER_MCP_HTTP_STATELESS).
+    #[arg(long, global = true)]
+    http_stateless: bool,
+    /// Whose tracker credentials HTTP calls use: server (the configured keys) or per-user
+    /// (each request's own, from X-Redmine-API-Key, X-Bugzilla-API-Key, X-Bitbucket-Token;
+    /// never a fallback to the server's) (TRACKER_MCP_HTTP_CREDENTIALS).
+    #[arg(long, global = true, value_name = "WHOSE")]
+    http_credentials: Option<String>,
+    /// MCP requests per second per HTTP caller, bursts up to twice that; 0 for none
+    /// (TRACKER_MCP_HTTP_RATE_LIMIT).
+    #[arg(long, global = true, value_name = "N")]
+    http_rate_limit: Option<f64>,
+    /// Serve Prometheus metrics at /metrics on ADDR (TRACKER_MCP_METRICS_ADDR).
+    #[arg(long, global = true, value_name = "ADDR")]
+    metrics_addr: Option<String>,
+    /// OAuth 2.1 over HTTP: accept JWT access tokens from this issuer
+    /// (TRACKER_MCP_OAUTH_ISSUER).
+    #[arg(long, global = true, value_name = "URL")]
+    oauth_issuer: Option<String>,
+    /// OAuth 2.1 over HTTP: this server's public URL, which tokens must name in `aud`
+    /// (TRACKER_MCP_OAUTH_AUDIENCE).
+    #[arg(long, global = true, value_name = "URL")]
+    oauth_audience: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve MCP over stdio (the default).
+    /// Serve MCP over stdio (the default), or over Streamable HTTP with --http.
     Serve,
     /// Check each configured tracker (reachability and credential); exit 1 if any fails.
     Check,
@@ -124,7 +174,8 @@ fn variables_help() -> String {
     out.push_str(
         "\nExamples:\n  tracker-mcp check            test the configured trackers\n  \
                   tracker-mcp tools            list the tools that would be served\n  \
-                  tracker-mcp --env-file ~/work/tracker.env   settings from another file\n",
+                  tracker-mcp --env-file ~/work/tracker.env   settings from another file\n  \
+                  TRACKER_MCP_HTTP_TOKEN=$(openssl rand -hex 32) tracker-mcp serve --http 127.0.0.1:8080\n",
     );
     out
 }
@@ -148,6 +199,7 @@ impl Cli {
         put("BUGZILLA_ANONYMOUS", self.bugzilla_anonymous.then(|| "true".to_owned()));
         put("REDMINE_ANONYMOUS", self.redmine_anonymous.then(|| "true".to_owned()));
         put("TRACKER_MCP_AUDIT_LOG", self.audit_log.as_ref().map(|p| p.display().to_string()));
+        put("TRACKER_MCP_UPLOAD_DIRS", self.upload_dirs.clone());
         put("TRACKER_MCP_TIMEOUT_SECS", self.timeout_secs.map(|v| v.to_string()));
         put("TRACKER_MCP_CONNECT_TIMEOUT_SECS", self.connect_timeout_secs.map(|v| v.to_string()));
         put("TRACKER_MCP_CA_BUNDLE", self.ca_bundle.as_ref().map(|p| p.display().to_string()));
@@ -160,6 +212,15 @@ impl Cli {
         put("BITBUCKET_URL", self.bitbucket_url.clone());
         put("BITBUCKET_USERNAME", self.bitbucket_username.clone());
         put("BITBUCKET_FLAVOR", self.bitbucket_flavor.clone());
+        put("TRACKER_MCP_HTTP", self.http.clone());
+        put("TRACKER_MCP_HTTP_ALLOWED_ORIGINS", self.http_allowed_origins.clone());
+        put("TRACKER_MCP_HTTP_ALLOWED_HOSTS", self.http_allowed_hosts.clone());
+        put("TRACKER_MCP_HTTP_STATELESS", self.http_stateless.then(|| "true".to_owned()));
+        put("TRACKER_MCP_HTTP_CREDENTIALS", self.http_credentials.clone());
+        put("TRACKER_MCP_HTTP_RATE_LIMIT", self.http_rate_limit.map(|v| v.to_string()));
+        put("TRACKER_MCP_METRICS_ADDR", self.metrics_addr.clone());
+        put("TRACKER_MCP_OAUTH_ISSUER", self.oauth_issuer.clone());
+        put("TRACKER_MCP_OAUTH_AUDIENCE", self.oauth_audience.clone());
         out
     }
 }
@@ -225,10 +286,20 @@ async fn serve(config: &Config) -> ExitCode {
         Ok(server) => server,
         Err(code) => return code,
     };
-    tracing::info!(tools = server.tools().len(), writes = config.enable_writes, "serving on stdio");
-    if config.verify_on_start {
-        server.verify_in_background();
+    if let Some(remote) = &config.remote {
+        // Over HTTP no single `initialize` waits on start-up: build the tools and check the
+        // credentials now, for every session.
+        server.start_background_work();
+        return match tracker_mcp::remote::serve(server, remote, tracker_mcp::remote::shutdown_signal()).await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("tracker-mcp: {}", error.client_message());
+                ExitCode::from(2)
+            }
+        };
     }
+    tracing::info!(writes = config.enable_writes, "serving on stdio");
     let handle = server.clone();
     // `serve` waits for `initialize` (or a 2026-07-28 `server/discover`), then runs the loop.
     let service = match server.serve(tracker_mcp::stdio::transport()).await {
@@ -238,6 +309,8 @@ async fn serve(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The credential check (TRACKER_MCP_VERIFY_ON_START) starts when the client says it is
+    // initialized (`TrackerServer::on_initialized`).
     let outcome = service.waiting().await;
     // Calls still running when stdin closed have been answered or dropped; their audit lines
     // must still reach the file.
@@ -281,9 +354,14 @@ fn list_tools(config: &Config) -> ExitCode {
         Ok(server) => server,
         Err(code) => return code,
     };
+    // One line per listed tool, and under a tool that groups operations one line per method
+    // with the operation's name (what TRACKER_MCP_TOOLS / TRACKER_MCP_DENY_TOOLS also match).
     for tool in server.tools() {
         let kind = if tracker_mcp::policy::is_read_only(&tool) { "read " } else { "write" };
         println!("{kind}  {}", tool.name);
+        for (method, operation) in server.methods(&tool.name) {
+            println!("         method {method:<16} {operation}");
+        }
     }
     ExitCode::SUCCESS
 }

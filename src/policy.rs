@@ -71,23 +71,27 @@ impl ToolPolicy {
         Ok(())
     }
 
-    /// Whether `tool` (of a wanted tool set) is served: writes only when enabled, then the
-    /// allow list (if any), then the deny list.
+    /// Whether the operation `tool` (of a wanted tool set) is served: writes only when
+    /// enabled, then the allow list (if any), then the deny list. The globs match the
+    /// operation's name or the name of the tool that lists it (`group`).
     #[must_use]
-    pub fn permits(&self, tool: &Tool) -> bool {
+    pub fn permits(&self, tool: &Tool, group: Option<&str>) -> bool {
         if !self.enable_writes && !is_read_only(tool) {
             return false;
         }
-        let name = tool.name.as_ref();
-        let allowed = self.allow.is_empty() || self.allow.iter().any(|p| glob_match(p, name));
-        allowed && !self.deny.iter().any(|p| glob_match(p, name))
+        let names = [Some(tool.name.as_ref()), group];
+        let matches = |p: &String| names.iter().flatten().any(|name| glob_match(p, name));
+        let allowed = self.allow.is_empty() || self.allow.iter().any(matches);
+        allowed && !self.deny.iter().any(matches)
     }
 
-    /// An allow list that matches none of `available` is a configuration mistake, not an empty
-    /// server.
-    pub fn check_allow_list(&self, available: &[Tool]) -> Result<()> {
+    /// An allow list that matches none of `available` (operations) or `groups` (the tools that
+    /// list them) is a configuration mistake, not an empty server.
+    pub fn check_allow_list(&self, available: &[Tool], groups: &[&str]) -> Result<()> {
         for pattern in &self.allow {
-            if !available.iter().any(|t| glob_match(pattern, &t.name)) {
+            if !available.iter().any(|t| glob_match(pattern, &t.name))
+                && !groups.iter().any(|g| glob_match(pattern, g))
+            {
                 return Err(Error::Config(format!(
                     "TRACKER_MCP_TOOLS pattern `{pattern}` matches no tool of the configured \
                      trackers; `tracker-mcp tools` lists the names"
@@ -235,6 +239,7 @@ mod tests {
         toolsets: &[set("redmine:core"), set("redmine:issues"), set("redmine:wiki")],
         scope_target: None,
         identifying_args: &[],
+        groups: &[],
     };
     const BITBUCKET: TrackerSpec = TrackerSpec {
         name: "bitbucket",
@@ -242,7 +247,42 @@ mod tests {
         toolsets: &[set("bitbucket:core"), set("bitbucket:repositories"), set("bitbucket:repositories")],
         scope_target: Some(workspace_repo),
         identifying_args: &[],
+        groups: &[],
     };
+
+    #[test]
+    fn globs_match_the_operation_or_the_tool_that_lists_it() {
+        let op = |name: &'static str, read_only: bool| {
+            Tool::new(name, "", std::sync::Arc::new(Map::new()))
+                .with_annotations(rmcp::model::ToolAnnotations::new().read_only(read_only))
+        };
+        let merge = op("bitbucket_merge_pull_request", false);
+        let group = Some("bitbucket_pull_request_write");
+        let policy = |allow: &[&str], deny: &[&str]| ToolPolicy {
+            enable_writes: true,
+            allow: allow.iter().map(|s| (*s).to_owned()).collect(),
+            deny: deny.iter().map(|s| (*s).to_owned()).collect(),
+            toolsets: vec![],
+        };
+        assert!(policy(&[], &[]).permits(&merge, group));
+        assert!(!policy(&[], &["*_merge_*"]).permits(&merge, group), "old operation globs still deny");
+        assert!(!policy(&[], &["*_write"]).permits(&merge, group), "a listed tool's name denies its methods");
+        assert!(policy(&["bitbucket_pull_request_*"], &[]).permits(&merge, group));
+        assert!(!policy(&["redmine_*"], &[]).permits(&merge, group));
+        let read_only = ToolPolicy { enable_writes: false, ..policy(&[], &[]) };
+        assert!(!read_only.permits(&merge, group));
+        assert!(read_only.permits(&op("bitbucket_list_branches", true), Some("bitbucket_repo_read")));
+        assert!(
+            policy(&["bitbucket_repo_read"], &[])
+                .check_allow_list(std::slice::from_ref(&merge), &["bitbucket_repo_read"])
+                .is_ok()
+        );
+        assert!(
+            policy(&["bitbucket_repo_raed"], &[])
+                .check_allow_list(&[merge], &["bitbucket_repo_read"])
+                .is_err()
+        );
+    }
 
     #[test]
     fn toolsets_select_areas_with_their_core() {

@@ -36,13 +36,13 @@ where
 
 /// What to do with one input line.
 #[derive(Debug, PartialEq, Eq)]
-enum Verdict {
+pub(crate) enum Verdict {
     Forward,
     Skip,
     Answer(String),
 }
 
-fn judge(line: &[u8]) -> Verdict {
+pub(crate) fn judge(line: &[u8]) -> Verdict {
     let Ok(text) = std::str::from_utf8(line) else {
         return Verdict::Answer(error_line(&Value::Null, -32700, "Parse error: the line is not UTF-8"));
     };

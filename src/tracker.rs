@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use rmcp::handler::server::tool::ToolRouter;
 use rmcp::model::JsonObject;
 
+use crate::catalog::Group;
 use crate::config::Config;
 use crate::error::Result;
 use crate::server::TrackerServer;
@@ -35,6 +36,8 @@ pub struct TrackerSpec {
     pub scope_target: Option<fn(&JsonObject) -> Option<String>>,
     /// Argument names the audit log keeps: identifiers, never free text.
     pub identifying_args: &'static [&'static str],
+    /// How its operations are listed: a few tools per resource ([`crate::catalog`]).
+    pub groups: &'static [Group],
 }
 
 /// One area of a tracker: a tool set, served by one router.
@@ -73,7 +76,8 @@ impl TrackerSpec {
     }
 
     /// The tool sets this instance offers.
-    pub fn offered<'a>(&'a self, api: &'a dyn TrackerApi) -> impl Iterator<Item = &'a Toolset> {
-        self.toolsets.iter().filter(move |set| set.only_on.is_none_or(|variant| variant == api.variant()))
+    pub fn offered(&'static self, api: &dyn TrackerApi) -> impl Iterator<Item = &'static Toolset> + use<> {
+        let variant = api.variant();
+        self.toolsets.iter().filter(move |set| set.only_on.is_none_or(|only| only == variant))
     }
 }

@@ -3,11 +3,13 @@
 //! described (dry run) or sent. It knows the flavour only where the wire differs (paths,
 //! paging); the operations live in [`super::cloud`] and [`super::datacenter`].
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
 use super::endpoints::{Call, Endpoint};
 use super::models::{FileContent, Page, PageArgs, Write};
+use super::{cloud, datacenter};
 use crate::config::{BitbucketConfig, Flavor, HttpSettings};
 use crate::error::{Error, Result};
 use crate::http::{Auth, HttpClient, Request, Response};
@@ -67,21 +69,41 @@ impl BitbucketApi {
         Err(map_error(&response, subject, conflict_hint))
     }
 
-    /// Send and decode JSON (an empty 2xx body is `null`).
-    pub async fn get_json(&self, call: Call, subject: &str) -> Result<Value> {
-        json_or_null(&self.send(call.request, subject).await?)
+    /// Send and decode the JSON answer as the wire model `T`.
+    pub async fn get<T: DeserializeOwned>(&self, call: Call, subject: &str) -> Result<T> {
+        self.send(call.request, subject).await?.json(TRACKER)
     }
 
-    /// One page of a paged list. `first` is the first page's request (without paging
-    /// parameters); `cursor` comes from a previous page.
-    pub async fn page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {
+    /// Send and decode the JSON answer as `T` byte for byte, without the cleaning every other
+    /// answer gets: only for values a write sends back unchanged (a full-replace update must
+    /// not rewrite a description it did not touch). Never render what this returns.
+    pub async fn get_verbatim<T: DeserializeOwned>(&self, call: Call, subject: &str) -> Result<T> {
+        let response = self.send(call.request, subject).await?;
+        let value: Value = serde_json::from_slice(&response.body)
+            .map_err(|_| Error::bad_response(TRACKER, "the answer is not JSON"))?;
+        crate::http::decode(TRACKER, value)
+    }
+
+    /// One page of a paged list of wire models `T`. `first` is the first page's request
+    /// (without paging parameters); `cursor` comes from a previous page.
+    pub async fn page<T: DeserializeOwned>(
+        &self,
+        first: Call,
+        args: &PageArgs,
+        subject: &str,
+    ) -> Result<Page<T>> {
         match self.flavor {
             Flavor::Cloud => self.cloud_page(first, args, subject).await,
             Flavor::DataCenter => self.dc_page(first, args, subject).await,
         }
     }
 
-    async fn cloud_page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {
+    async fn cloud_page<T: DeserializeOwned>(
+        &self,
+        first: Call,
+        args: &PageArgs,
+        subject: &str,
+    ) -> Result<Page<T>> {
         let list = self.http.url_for(&first.request)?;
         let (request, offset) = match &args.cursor {
             None => (first.query("pagelen", args.limit).request, 0),
@@ -94,11 +116,15 @@ impl BitbucketApi {
         };
         let response = self.send(request, subject).await?;
         // An empty 200 (as the spec declares for some lists) is an empty page.
-        let body = json_or_null(&response)?;
-        let items = body["values"].as_array().cloned().unwrap_or_default();
-        let total = body["size"].as_u64();
+        let body = if response.body.is_empty() {
+            cloud::wire::Page { values: Vec::new(), next: None, size: None }
+        } else {
+            response.json::<cloud::wire::Page<T>>(TRACKER)?
+        };
+        let items = body.values;
+        let total = body.size;
         let mut note = None;
-        let next = body["next"].as_str().and_then(|n| Url::parse(n).ok()).and_then(|mut url| {
+        let next = body.next.as_deref().and_then(|n| Url::parse(n).ok()).and_then(|mut url| {
             // Only a link to the next page of this same list is offered (and ever followed).
             if url.origin() != list.origin() || url.path() != list.path() {
                 note = Some("Bitbucket's next-page link points elsewhere; it is not offered".to_owned());
@@ -110,25 +136,35 @@ impl BitbucketApi {
         Ok(Page { items, offset, total, next, note })
     }
 
-    async fn dc_page(&self, first: Call, args: &PageArgs, subject: &str) -> Result<Page<Value>> {
+    async fn dc_page<T: DeserializeOwned>(
+        &self,
+        first: Call,
+        args: &PageArgs,
+        subject: &str,
+    ) -> Result<Page<T>> {
         let start = match &args.cursor {
             None => 0,
             Some(cursor) => parse_dc_cursor(cursor)?,
         };
         let call = first.query("start", start).query("limit", args.limit);
-        let body = self.get_json(call, subject).await?;
-        let items = body["values"].as_array().cloned().unwrap_or_default();
-        let last = body["isLastPage"].as_bool().unwrap_or(true);
-        let next = body["nextPageStart"].as_i64().filter(|n| !last && *n > 0).map(|n| n.to_string());
-        Ok(Page { items, offset: start, total: None, next, note: None })
+        let body: datacenter::wire::Page<T> = self.get(call, subject).await?;
+        let last = body.is_last_page;
+        let next = body.next_page_start.filter(|n| !last && *n > 0).map(|n| n.to_string());
+        Ok(Page { items: body.values, offset: start, total: None, next, note: None })
     }
 
     /// Describe a write without sending it.
     fn dry_run(&self, write: &Write) -> Result<String> {
         let target = self.http.path_and_query(&write.call.request)?;
+        // A body may carry text read back verbatim from Bitbucket (an update's description):
+        // shown cleaned like every upstream string, sent as it is.
         let body = write.call.body.as_ref().map_or_else(
             || "no body".to_owned(),
-            |b| format!("body {}", serde_json::to_string(b).unwrap_or_default()),
+            |b| {
+                let mut shown = b.clone();
+                crate::render::clean_tree(&mut shown);
+                format!("body {}", serde_json::to_string(&shown).unwrap_or_default())
+            },
         );
         Ok(format!("Dry run (nothing sent): would {} {target} with {body}", write.call.request.method()))
     }
@@ -156,22 +192,17 @@ impl BitbucketApi {
 
 pub fn classify_file(response: &Response) -> Result<FileContent> {
     let is_json = response.content_type().is_some_and(|c| c.contains("json"));
-    if is_json
-        && let Ok(listing) = response.json::<Value>(TRACKER)
-        && let Some(values) = listing["values"].as_array()
-    {
-        let entries = values
-            .iter()
-            .map(|v| {
-                let kind = v["type"].as_str().unwrap_or_default();
-                let path = v["path"].as_str().unwrap_or_default();
-                if kind == "commit_directory" { format!("{path}/") } else { path.to_owned() }
-            })
+    // Cloud answers a directory with a JSON listing; a JSON file of another shape is a file.
+    if is_json && let Ok(listing) = response.json::<cloud::wire::Page<cloud::wire::TreeEntry>>(TRACKER) {
+        let entries = listing
+            .values
+            .into_iter()
+            .map(|e| if e.kind == "commit_directory" { format!("{}/", e.path) } else { e.path })
             .collect();
         return Ok(FileContent::Directory(Page {
             items: entries,
             offset: 0,
-            total: listing["size"].as_u64(),
+            total: listing.size,
             next: None,
             note: None,
         }));
@@ -205,6 +236,48 @@ fn parse_cloud_cursor(cursor: &str, list: &Url) -> Result<(String, u64)> {
     let offset =
         url.fragment().and_then(|f| f.strip_prefix("o=")).and_then(|o| o.parse::<u64>().ok()).unwrap_or(0);
     Ok((page, offset))
+}
+
+/// A change to one item (`kind`: a comment or a task) of pull request `id` through `endpoint`
+/// (both flavours' paths take workspace, repository, pull request and the item's id).
+#[must_use]
+pub fn pull_request_item_write(
+    api: &BitbucketApi,
+    repo: super::models::Repo<'_>,
+    id: u64,
+    (kind, item): (&str, u64),
+    endpoint: &Endpoint,
+    what: &str,
+    conflict_hint: &'static str,
+) -> Write {
+    let (id_text, item_text) = (id.to_string(), item.to_string());
+    Write {
+        call: api.call(endpoint, &[repo.workspace, repo.slug, &id_text, &item_text]),
+        subject: format!("{kind} {item} of pull request {id} ({what})"),
+        conflict_hint,
+    }
+}
+
+/// The id of what a write created, from its answer: `None` when the answer is empty (the
+/// Cloud spec declares some creations without a body).
+pub fn created_id(answer: Value) -> Result<Option<i64>> {
+    #[derive(serde::Deserialize)]
+    struct Created {
+        id: i64,
+    }
+    if answer.is_null() {
+        return Ok(None);
+    }
+    crate::http::decode::<Created>(TRACKER, answer).map(|c| Some(c.id))
+}
+
+/// "Added comment #7 to pull request #3.", from a creation's answer (`kind` added `to`);
+/// without an id when the answer is empty.
+pub fn added(kind: &str, to: &str, answer: Value) -> Result<String> {
+    Ok(match created_id(answer)? {
+        Some(id) => format!("Added {kind} #{id} to {to}."),
+        None => format!("Added a {kind} to {to}."),
+    })
 }
 
 /// A JSON answer; an empty 2xx body (writes, some spec-declared lists) is `null`.

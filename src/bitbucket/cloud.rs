@@ -8,21 +8,25 @@ use super::client::{self, BitbucketApi, TRACKER};
 use super::endpoints::Endpoint;
 use super::endpoints::cloud::*;
 use super::models::{
-    Activity, Branch, Change, CloudUser, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest,
-    Page, PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write, first, s,
+    Activity, Branch, Change, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest, Page,
+    PageArgs, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write,
 };
 use crate::error::{Error, Result};
+use wire::{Links, Rendered, label};
 
+mod pipelines;
+pub use pipelines::*;
+mod refs;
+mod tasks;
+pub mod wire;
 mod writes;
+pub use refs::*;
+pub use tasks::*;
 pub use writes::*;
 
 const MERGE_CONFLICT: &str = "Bitbucket Cloud could not merge it: it has conflicts, is already merged or \
      declined, or a merge check failed (approvals, builds). Check it with bitbucket_get_pull_request, \
      resolve, and retry";
-
-fn user(v: &Value) -> String {
-    first(v, &["/display_name", "/nickname", "/uuid"])
-}
 
 /// A BBQL string literal.
 fn quoted(value: &str) -> String {
@@ -39,8 +43,8 @@ fn account_condition(field: &str, who: &str) -> String {
 }
 
 pub async fn whoami(api: &BitbucketApi) -> Result<String> {
-    let user: CloudUser = api.send(api.call(&USER, &[]).request, "the current user").await?.json(TRACKER)?;
-    Ok(format!("Acting as {} ({}) on Bitbucket Cloud.", user.display_name, user.nickname))
+    let user: wire::CurrentUser = api.get(api.call(&USER, &[]), "the current user").await?;
+    Ok(format!("Acting as {} ({}) on Bitbucket Cloud.", user.display_name, user.nickname.unwrap_or_default()))
 }
 
 pub async fn list_projects(
@@ -52,31 +56,34 @@ pub async fn list_projects(
         Error::invalid("workspace", "Bitbucket Cloud lists the projects of one workspace: name it")
     })?;
     let call = api.call(&PROJECTS, &[workspace]);
-    let page = api.page(call, args, &format!("workspace {workspace}")).await?;
-    Ok(page.map(|v| Project {
-        key: s(&v, "/key"),
-        name: s(&v, "/name"),
-        description: s(&v, "/description"),
-        private: v["is_private"].as_bool(),
+    let page = api.page::<wire::Project>(call, args, &format!("workspace {workspace}")).await?;
+    Ok(page.map(|p| Project {
+        key: p.key,
+        name: p.name.unwrap_or_default(),
+        description: p.description.unwrap_or_default(),
+        private: p.is_private,
     }))
 }
 
-fn repository(v: &Value) -> Repository {
+fn repository(r: wire::Repository) -> Repository {
+    let project = r.project.and_then(|p| p.key).filter(|k| !k.is_empty());
+    let workspace = r.workspace.and_then(|w| w.slug);
     Repository {
-        slug: first(v, &["/slug", "/full_name"]),
-        name: s(v, "/name"),
-        project: first(v, &["/project/key", "/workspace/slug"]),
-        description: s(v, "/description"),
-        private: v["is_private"].as_bool(),
-        default_branch: s(v, "/mainbranch/name"),
-        language: s(v, "/language"),
-        updated: s(v, "/updated_on"),
-        web: s(v, "/links/html/href"),
-        clone: v["links"]["clone"]
-            .as_array()
+        slug: r.slug.filter(|s| !s.is_empty()).unwrap_or(r.full_name),
+        name: r.name.unwrap_or_default(),
+        project: project.or(workspace).unwrap_or_default(),
+        description: r.description.unwrap_or_default(),
+        private: r.is_private,
+        default_branch: r.mainbranch.map(|b| b.name).unwrap_or_default(),
+        language: r.language.unwrap_or_default(),
+        updated: r.updated_on.unwrap_or_default(),
+        web: Links::web(r.links.as_ref()),
+        clone: r
+            .links
+            .map(|l| l.clone)
+            .unwrap_or_default()
             .into_iter()
-            .flatten()
-            .map(|c| format!("{} {}", s(c, "/name"), s(c, "/href")))
+            .map(|c| format!("{} {}", c.name.unwrap_or_default(), c.href.unwrap_or_default()))
             .collect(),
     }
 }
@@ -92,7 +99,7 @@ pub async fn list_repositories(
         .query_opt("q", name.map(|n| format!("name~{}", quoted(n))))
         .query("sort", "-updated_on");
     let page = api.page(call, args, &format!("workspace {workspace}")).await?;
-    Ok(page.map(|v| repository(&v)))
+    Ok(page.map(repository))
 }
 
 /// The repository's main branch (`HEAD` if it has none yet).
@@ -102,55 +109,57 @@ pub async fn main_branch(api: &BitbucketApi, repo: Repo<'_>) -> Result<String> {
 }
 
 pub async fn get_repository(api: &BitbucketApi, repo: Repo<'_>) -> Result<Repository> {
-    let v = api.get_json(api.call(&REPO, &[repo.workspace, repo.slug]), &repo.subject()).await?;
-    Ok(repository(&v))
+    Ok(repository(api.get(api.call(&REPO, &[repo.workspace, repo.slug]), &repo.subject()).await?))
 }
 
-pub fn pull_request(v: &Value) -> PullRequest {
-    let reviewers = v["participants"]
-        .as_array()
-        .filter(|p| !p.is_empty())
-        .map(|participants| {
-            participants
-                .iter()
-                .filter(|p| p["role"] == "REVIEWER" || p["approved"] == true || !p["state"].is_null())
-                .map(|p| Reviewer {
-                    name: user(&p["user"]),
-                    verdict: match (p["state"].as_str(), p["approved"].as_bool()) {
-                        (Some("changes_requested"), _) => "changes requested".into(),
-                        (Some("approved"), _) | (_, Some(true)) => "approved".into(),
-                        _ => "no verdict".into(),
-                    },
-                })
-                .collect()
-        })
-        .unwrap_or_else(|| {
-            v["reviewers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|r| Reviewer { name: user(r), verdict: "no verdict".into() })
-                .collect()
-        });
+pub fn pull_request(pr: wire::PullRequest) -> PullRequest {
+    let reviewers = if pr.participants.is_empty() {
+        pr.reviewers.iter().map(|r| Reviewer { name: r.label(), verdict: "no verdict".into() }).collect()
+    } else {
+        pr.participants
+            .iter()
+            .filter(|p| {
+                p.role.as_deref() == Some("REVIEWER") || p.approved == Some(true) || p.state.is_some()
+            })
+            .map(|p| Reviewer {
+                name: label(p.user.as_ref()),
+                verdict: match (p.state.as_deref(), p.approved) {
+                    (Some("changes_requested"), _) => "changes requested".into(),
+                    (Some("approved"), _) | (_, Some(true)) => "approved".into(),
+                    _ => "no verdict".into(),
+                },
+            })
+            .collect()
+    };
+    let branch = |side: &Option<wire::Side>| {
+        side.as_ref().and_then(|s| s.branch.as_ref()).map(|b| b.name.clone()).unwrap_or_default()
+    };
+    let description =
+        pr.description.filter(|d| !d.is_empty()).unwrap_or_else(|| Rendered::raw(pr.summary.as_ref()));
     PullRequest {
-        id: v["id"].as_u64().unwrap_or_default(),
-        title: s(v, "/title"),
-        state: s(v, "/state"),
-        draft: v["draft"].as_bool().unwrap_or(false),
-        author: user(&v["author"]),
-        source: s(v, "/source/branch/name"),
-        target: s(v, "/destination/branch/name"),
-        created: s(v, "/created_on"),
-        updated: s(v, "/updated_on"),
-        description: first(v, &["/description", "/summary/raw"]),
+        id: pr.id,
+        title: pr.title,
+        state: pr.state,
+        draft: pr.draft.unwrap_or(false),
+        author: label(pr.author.as_ref()),
+        source: branch(&pr.source),
+        target: branch(&pr.destination),
+        created: pr.created_on.unwrap_or_default(),
+        updated: pr.updated_on.unwrap_or_default(),
+        description,
         reviewers,
-        comment_count: v["comment_count"].as_u64(),
+        comment_count: pr.comment_count,
         version: None,
-        source_commit: s(v, "/source/commit/hash"),
-        web: s(v, "/links/html/href"),
+        source_commit: pr.source.and_then(|s| s.commit).map(|c| c.hash).unwrap_or_default(),
+        web: Links::web(pr.links.as_ref()),
         merge_status: None,
         builds: None,
     }
+}
+
+/// A pull request from a write's answer.
+pub fn pull_request_from(answer: Value) -> Result<PullRequest> {
+    crate::http::decode(TRACKER, answer).map(pull_request)
 }
 
 pub async fn list_pull_requests(
@@ -184,7 +193,7 @@ pub async fn list_pull_requests(
     }
     let args = PageArgs { limit: args.limit.min(50), cursor: args.cursor.clone() };
     let page = api.page(call, &args, &repo.subject()).await?;
-    Ok(page.map(|v| pull_request(&v)))
+    Ok(page.map(pull_request))
 }
 
 pub async fn get_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<PullRequest> {
@@ -192,23 +201,26 @@ pub async fn get_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Re
     let args = [repo.workspace, repo.slug, id_text.as_str()];
     let subject = format!("pull request {id}");
     let (pr, statuses) = futures::join!(
-        api.get_json(api.call(&PR, &args), &subject),
-        api.get_json(api.call(&PR_STATUSES, &args).query("pagelen", 50), &subject)
+        api.get(api.call(&PR, &args), &subject),
+        api.get::<wire::Page<wire::Status>>(api.call(&PR_STATUSES, &args).query("pagelen", 50), &subject)
     );
-    let mut pr = pull_request(&pr?);
+    let mut pr = pull_request(pr?);
     pr.builds = Some(match statuses {
         Ok(body) => {
-            let values = body["values"].as_array().cloned().unwrap_or_default();
-            if values.is_empty() {
+            if body.values.is_empty() {
                 "none reported".to_owned()
             } else {
-                let shown = values
+                let shown = body
+                    .values
                     .iter()
-                    .map(|b| format!("{} {}", s(b, "/state"), first(b, &["/name", "/key"])))
+                    .map(|b| {
+                        let name = [&b.name, &b.key].into_iter().flatten().find(|n| !n.is_empty());
+                        format!("{} {}", b.state.as_deref().unwrap_or_default(), name.map_or("", |n| n))
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
-                if body.get("next").is_some_and(|n| !n.is_null()) {
-                    format!("{shown} [… first {} shown; the rest are on the web page]", values.len())
+                if body.next.is_some() {
+                    format!("{shown} [… first {} shown; the rest are on the web page]", body.values.len())
                 } else {
                     shown
                 }
@@ -227,17 +239,21 @@ pub async fn pull_request_diff(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> R
     Ok(response.text())
 }
 
-pub fn comment(v: &Value) -> Comment {
+pub fn comment(c: wire::Comment) -> Comment {
     Comment {
-        id: v["id"].as_u64().unwrap_or_default(),
-        parent: v["parent"]["id"].as_u64(),
-        author: user(&v["user"]),
-        created: s(v, "/created_on"),
-        text: s(v, "/content/raw"),
-        path: v["inline"]["path"].as_str().map(str::to_owned),
-        line: v["inline"]["to"].as_u64().or_else(|| v["inline"]["from"].as_u64()),
-        deleted: v["deleted"].as_bool().unwrap_or(false),
-        state: if v["pending"] == true { "pending".into() } else { String::new() },
+        id: c.id,
+        parent: c.parent.map(|p| p.id),
+        author: label(c.user.as_ref()),
+        created: c.created_on.unwrap_or_default(),
+        text: Rendered::raw(c.content.as_ref()),
+        line: c.inline.as_ref().and_then(|i| i.to.or(i.from)),
+        path: c.inline.map(|i| i.path),
+        deleted: c.deleted.unwrap_or(false),
+        state: match (c.pending, c.resolution) {
+            (Some(true), _) => "pending".into(),
+            (_, Some(_)) => "resolved".into(),
+            _ => String::new(),
+        },
     }
 }
 
@@ -250,16 +266,20 @@ pub async fn list_pull_request_comments(
     let id_text = id.to_string();
     let call = api.call(&PR_COMMENTS, &[repo.workspace, repo.slug, &id_text]);
     let page = api.page(call, args, &format!("pull request {id}")).await?;
-    Ok(page.map(|v| comment(&v)))
+    Ok(page.map(comment))
 }
 
-fn commit(v: &Value) -> Commit {
+fn commit(c: wire::Commit) -> Commit {
+    let author = c.author.map(|a| {
+        let user = a.user.and_then(|u| u.display_name).filter(|n| !n.is_empty());
+        user.or(a.raw).unwrap_or_default()
+    });
     Commit {
-        hash: s(v, "/hash"),
-        author: first(v, &["/author/user/display_name", "/author/raw"]),
-        date: s(v, "/date"),
-        message: s(v, "/message"),
-        parents: v["parents"].as_array().into_iter().flatten().map(|p| s(p, "/hash")).collect(),
+        hash: c.hash,
+        author: author.unwrap_or_default(),
+        date: c.date.unwrap_or_default(),
+        message: c.message.unwrap_or_default(),
+        parents: c.parents.into_iter().map(|p| p.hash).collect(),
     }
 }
 
@@ -272,34 +292,33 @@ pub async fn list_pull_request_commits(
     let id_text = id.to_string();
     let call = api.call(&PR_COMMITS, &[repo.workspace, repo.slug, &id_text]);
     let page = api.page(call, args, &format!("pull request {id}")).await?;
-    Ok(page.map(|v| commit(&v)))
+    Ok(page.map(commit))
 }
 
-fn activity(v: &Value) -> Activity {
-    if v["update"].is_object() {
-        let u = &v["update"];
+fn activity(a: wire::Activity) -> Activity {
+    if let Some(u) = a.update {
         Activity {
-            when: s(u, "/date"),
-            who: user(&u["author"]),
+            when: u.date.unwrap_or_default(),
+            who: label(u.author.as_ref()),
             action: "updated".into(),
-            detail: format!("state {}; title {}", s(u, "/state"), s(u, "/title")),
+            detail: format!("state {}; title {}", u.state.unwrap_or_default(), u.title.unwrap_or_default()),
         }
-    } else if v["approval"].is_object() {
+    } else if let Some(v) = a.approval {
         Activity {
-            when: s(&v["approval"], "/date"),
-            who: user(&v["approval"]["user"]),
+            when: v.date.unwrap_or_default(),
+            who: label(v.user.as_ref()),
             action: "approved".into(),
             detail: String::new(),
         }
-    } else if v["changes_requested"].is_object() {
+    } else if let Some(v) = a.changes_requested {
         Activity {
-            when: s(&v["changes_requested"], "/date"),
-            who: user(&v["changes_requested"]["user"]),
+            when: v.date.unwrap_or_default(),
+            who: label(v.user.as_ref()),
             action: "requested changes".into(),
             detail: String::new(),
         }
-    } else if v["comment"].is_object() {
-        let c = comment(&v["comment"]);
+    } else if let Some(c) = a.comment {
+        let c = comment(c);
         Activity { when: c.created, who: c.author, action: format!("commented (#{})", c.id), detail: c.text }
     } else {
         Activity { action: "other".into(), ..Activity::default() }
@@ -315,7 +334,7 @@ pub async fn pull_request_activity(
     let id_text = id.to_string();
     let call = api.call(&PR_ACTIVITY, &[repo.workspace, repo.slug, &id_text]);
     let page = api.page(call, args, &format!("pull request {id}")).await?;
-    Ok(page.map(|v| activity(&v)))
+    Ok(page.map(activity))
 }
 
 pub async fn list_branches(
@@ -324,16 +343,27 @@ pub async fn list_branches(
     filter: Option<&str>,
     args: &PageArgs,
 ) -> Result<Page<Branch>> {
+    list_refs(api, &BRANCHES, repo, filter, args).await
+}
+
+/// Branches or tags (`endpoint`), newest commit first, optionally by name.
+async fn list_refs(
+    api: &BitbucketApi,
+    endpoint: &Endpoint,
+    repo: Repo<'_>,
+    filter: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Branch>> {
     let call = api
-        .call(&BRANCHES, &[repo.workspace, repo.slug])
+        .call(endpoint, &[repo.workspace, repo.slug])
         .query_opt("q", filter.map(|f| format!("name~{}", quoted(f))))
         .query("sort", "-target.date");
-    let page = api.page(call, args, &repo.subject()).await?;
-    Ok(page.map(|v| Branch {
-        name: s(&v, "/name"),
-        hash: s(&v, "/target/hash"),
+    let page = api.page::<wire::Branch>(call, args, &repo.subject()).await?;
+    Ok(page.map(|b| Branch {
+        name: b.name,
+        hash: b.target.as_ref().and_then(|t| t.hash.clone()).unwrap_or_default(),
         is_default: false,
-        date: s(&v, "/target/date"),
+        date: b.target.and_then(|t| t.date).unwrap_or_default(),
     }))
 }
 
@@ -355,23 +385,23 @@ pub async fn list_commits(
     };
     let call = api.call(&COMMITS_AT, &[repo.workspace, repo.slug, at]).query_opt("path", path);
     let page = api.page(call, args, &repo.subject()).await?;
-    Ok(page.map(|v| commit(&v)))
+    Ok(page.map(commit))
 }
 
 pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Result<(Commit, Page<Change>)> {
     let subject = format!("commit {hash}");
     let args = PageArgs { limit: 100, cursor: None };
     let (c, stat) = futures::join!(
-        api.get_json(api.call(&COMMIT, &[repo.workspace, repo.slug, hash]), &subject),
-        api.page(api.call(&DIFFSTAT, &[repo.workspace, repo.slug, hash]), &args, &subject)
+        api.get(api.call(&COMMIT, &[repo.workspace, repo.slug, hash]), &subject),
+        api.page::<wire::DiffStat>(api.call(&DIFFSTAT, &[repo.workspace, repo.slug, hash]), &args, &subject)
     );
     let changes = stat?.map(|d| {
-        let path = first(&d, &["/new/path", "/old/path"]);
-        let added = d["lines_added"].as_u64().unwrap_or_default();
-        let removed = d["lines_removed"].as_u64().unwrap_or_default();
-        Change { path, status: format!("{} +{added} -{removed}", s(&d, "/status")) }
+        let path = [d.new, d.old].into_iter().flatten().map(|f| f.path).find(|p| !p.is_empty());
+        let added = d.lines_added.unwrap_or_default();
+        let removed = d.lines_removed.unwrap_or_default();
+        Change { path: path.unwrap_or_default(), status: format!("{} +{added} -{removed}", d.status) }
     });
-    Ok((commit(&c?), changes))
+    Ok((commit(c?), changes))
 }
 
 pub async fn get_file(
@@ -401,42 +431,42 @@ pub async fn search_code(
         None => query.to_owned(),
     };
     let call = api.call(&SEARCH, &[workspace]).query("search_query", search);
-    let page = api.page(call, args, &format!("workspace {workspace}")).await?;
-    Ok(page.map(|v| SearchHit {
-        repo: s(&v, "/file/commit/repository/full_name"),
-        path: s(&v, "/file/path"),
-        lines: v["content_matches"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|m| m["lines"].as_array().cloned().unwrap_or_default())
-            .map(|l| {
-                let text: String = l["segments"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|seg| seg["text"].as_str())
-                    .collect();
-                (l["line"].as_u64().unwrap_or_default(), text)
-            })
-            .collect(),
+    let page = api.page::<wire::SearchHit>(call, args, &format!("workspace {workspace}")).await?;
+    Ok(page.map(|hit| {
+        let file = hit.file;
+        let repo = file.commit.and_then(|c| c.repository).and_then(|r| r.full_name);
+        SearchHit {
+            repo: repo.unwrap_or_default(),
+            path: file.path,
+            lines: hit
+                .content_matches
+                .into_iter()
+                .flat_map(|m| m.lines)
+                .map(|l| (l.line, l.segments.into_iter().map(|seg| seg.text).collect()))
+                .collect(),
+        }
     }))
 }
 
-pub fn issue(v: &Value) -> Issue {
+pub fn issue(i: wire::Issue) -> Issue {
     Issue {
-        id: v["id"].as_u64().unwrap_or_default(),
-        title: s(v, "/title"),
-        state: s(v, "/state"),
-        kind: s(v, "/kind"),
-        priority: s(v, "/priority"),
-        reporter: user(&v["reporter"]),
-        assignee: user(&v["assignee"]),
-        created: s(v, "/created_on"),
-        updated: s(v, "/updated_on"),
-        content: s(v, "/content/raw"),
-        votes: v["votes"].as_u64(),
+        id: i.id,
+        title: i.title,
+        state: i.state.unwrap_or_default(),
+        kind: i.kind.unwrap_or_default(),
+        priority: i.priority.unwrap_or_default(),
+        reporter: label(i.reporter.as_ref()),
+        assignee: label(i.assignee.as_ref()),
+        created: i.created_on.unwrap_or_default(),
+        updated: i.updated_on.unwrap_or_default(),
+        content: Rendered::raw(i.content.as_ref()),
+        votes: i.votes,
     }
+}
+
+/// An issue from a write's answer.
+pub fn issue_from(answer: Value) -> Result<Issue> {
+    crate::http::decode(TRACKER, answer).map(issue)
 }
 
 pub async fn list_issues(
@@ -458,7 +488,7 @@ pub async fn list_issues(
         .query_opt("q", (!conditions.is_empty()).then(|| conditions.join(" AND ")))
         .query("sort", "-updated_on");
     let page = api.page(call, args, &repo.subject()).await?;
-    Ok(page.map(|v| issue(&v)))
+    Ok(page.map(issue))
 }
 
 pub async fn get_issue(
@@ -471,7 +501,7 @@ pub async fn get_issue(
     let subject = format!("issue {id}");
     let issue_call = api.call(&ISSUE, &[repo.workspace, repo.slug, &id_text]);
     if comments.limit == 0 {
-        let i = api.get_json(issue_call, &subject).await?;
+        let i = api.get(issue_call, &subject).await?;
         let none = Page {
             items: Vec::new(),
             offset: 0,
@@ -479,11 +509,11 @@ pub async fn get_issue(
             next: None,
             note: Some("comments not requested".into()),
         };
-        return Ok((issue(&i), none));
+        return Ok((issue(i), none));
     }
     let (i, c) = futures::join!(
-        api.get_json(issue_call, &subject),
+        api.get(issue_call, &subject),
         api.page(api.call(&ISSUE_COMMENTS, &[repo.workspace, repo.slug, &id_text]), comments, &subject)
     );
-    Ok((issue(&i?), c?.map(|v| comment(&v))))
+    Ok((issue(i?), c?.map(comment)))
 }

@@ -6,14 +6,23 @@
 use serde_json::{Value, json};
 
 use super::client::{self, BitbucketApi, TRACKER};
+use super::endpoints::Endpoint;
 use super::endpoints::datacenter::*;
 use super::models::{
-    Activity, Branch, Change, Comment, Commit, DcProperties, FileContent, Issue, NewComment, NewPullRequest,
-    Page, PageArgs, PrFilter, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write, first, s,
+    Activity, Branch, Change, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest, Page,
+    PageArgs, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write,
 };
 use crate::error::{Error, Result};
+use wire::{Links, label};
 
+mod builds;
+pub use builds::*;
+mod refs;
+mod tasks;
+pub mod wire;
 mod writes;
+pub use refs::*;
+pub use tasks::*;
 pub use writes::*;
 
 const MERGE_CONFLICT: &str = "Bitbucket Data Center refused the merge: the pull request has conflicts, \
@@ -28,12 +37,8 @@ pub fn ms_to_iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn date(v: &Value, key: &str) -> String {
-    v[key].as_i64().map(ms_to_iso).unwrap_or_default()
-}
-
-fn user(v: &Value) -> String {
-    first(v, &["/displayName", "/name", "/slug"])
+fn date(ms: Option<i64>) -> String {
+    ms.map(ms_to_iso).unwrap_or_default()
 }
 
 fn branch_ref(name: &str) -> String {
@@ -47,7 +52,7 @@ pub async fn whoami(api: &BitbucketApi) -> Result<String> {
         .get("x-ausername")
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| "an unnamed account".to_owned(), str::to_owned);
-    let DcProperties { version } = response.json(TRACKER)?;
+    let wire::Properties { version } = response.json(TRACKER)?;
     Ok(format!("Acting as {user} on Bitbucket Data Center {version}."))
 }
 
@@ -57,31 +62,32 @@ pub async fn list_projects(
     _workspace: Option<&str>,
     args: &PageArgs,
 ) -> Result<Page<Project>> {
-    let page = api.page(api.call(&PROJECTS, &[]), args, "the project list").await?;
-    Ok(page.map(|v| Project {
-        key: s(&v, "/key"),
-        name: s(&v, "/name"),
-        description: s(&v, "/description"),
-        private: v["public"].as_bool().map(|p| !p),
+    let page = api.page::<wire::Project>(api.call(&PROJECTS, &[]), args, "the project list").await?;
+    Ok(page.map(|p| Project {
+        key: p.key,
+        name: p.name.unwrap_or_default(),
+        description: p.description.unwrap_or_default(),
+        private: p.public.map(|p| !p),
     }))
 }
 
-fn repository(v: &Value) -> Repository {
+fn repository(r: wire::Repository) -> Repository {
     Repository {
-        slug: s(v, "/slug"),
-        name: s(v, "/name"),
-        project: s(v, "/project/key"),
-        description: s(v, "/description"),
-        private: v["public"].as_bool().map(|p| !p),
+        web: Links::web(r.links.as_ref()),
+        slug: r.slug,
+        name: r.name.unwrap_or_default(),
+        project: r.project.map(|p| p.key).unwrap_or_default(),
+        description: r.description.unwrap_or_default(),
+        private: r.public.map(|p| !p),
         default_branch: String::new(),
         language: String::new(),
         updated: String::new(),
-        web: s(v, "/links/self/0/href"),
-        clone: v["links"]["clone"]
-            .as_array()
+        clone: r
+            .links
+            .map(|l| l.clone)
+            .unwrap_or_default()
             .into_iter()
-            .flatten()
-            .map(|c| format!("{} {}", s(c, "/name"), s(c, "/href")))
+            .map(|c| format!("{} {}", c.name.unwrap_or_default(), c.href.unwrap_or_default()))
             .collect(),
     }
 }
@@ -97,76 +103,50 @@ pub async fn list_repositories(
         None => api.call(&REPOS, &[workspace]),
     };
     let page = api.page(call, args, &format!("project {workspace}")).await?;
-    Ok(page.map(|v| repository(&v)))
+    Ok(page.map(repository))
 }
 
 pub async fn get_repository(api: &BitbucketApi, repo: Repo<'_>) -> Result<Repository> {
-    let v = api.get_json(api.call(&REPO, &[repo.workspace, repo.slug]), &repo.subject()).await?;
-    Ok(repository(&v))
+    Ok(repository(api.get(api.call(&REPO, &[repo.workspace, repo.slug]), &repo.subject()).await?))
 }
 
-pub fn pull_request(v: &Value) -> PullRequest {
+pub fn pull_request(pr: wire::PullRequest) -> PullRequest {
+    let reviewers = pr
+        .reviewers
+        .iter()
+        .map(|r| Reviewer {
+            name: label(r.user.as_ref()),
+            verdict: match r.status.as_deref() {
+                Some("APPROVED") => "approved".into(),
+                Some("NEEDS_WORK") => "needs work (changes requested)".into(),
+                _ => "no verdict".into(),
+            },
+        })
+        .collect();
     PullRequest {
-        id: v["id"].as_u64().unwrap_or_default(),
-        title: s(v, "/title"),
-        state: s(v, "/state"),
-        draft: v["draft"].as_bool().unwrap_or(false),
-        author: author(v),
-        source: first(v, &["/fromRef/displayId", "/fromRef/id"]),
-        target: first(v, &["/toRef/displayId", "/toRef/id"]),
-        created: date(v, "createdDate"),
-        updated: date(v, "updatedDate"),
-        description: s(v, "/description"),
-        reviewers: v["reviewers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|r| Reviewer {
-                name: user(&r["user"]),
-                verdict: match r["status"].as_str() {
-                    Some("APPROVED") => "approved".into(),
-                    Some("NEEDS_WORK") => "needs work (changes requested)".into(),
-                    _ => "no verdict".into(),
-                },
-            })
-            .collect(),
-        comment_count: v["properties"]["commentCount"].as_u64(),
-        version: v["version"].as_i64(),
-        source_commit: s(v, "/fromRef/latestCommit"),
-        web: s(v, "/links/self/0/href"),
+        author: label(pr.author()),
+        reviewers,
+        id: pr.id,
+        title: pr.title,
+        state: pr.state,
+        draft: pr.draft.unwrap_or(false),
+        source: pr.from_ref.as_ref().map(wire::Ref::name).unwrap_or_default(),
+        target: pr.to_ref.as_ref().map(wire::Ref::name).unwrap_or_default(),
+        created: date(pr.created_date),
+        updated: date(pr.updated_date),
+        description: pr.description.unwrap_or_default(),
+        comment_count: pr.properties.and_then(|p| p.comment_count),
+        version: pr.version,
+        source_commit: pr.from_ref.and_then(|r| r.latest_commit).unwrap_or_default(),
+        web: Links::web(pr.links.as_ref()),
         merge_status: None,
         builds: None,
     }
 }
 
-/// The author: `author` as servers send it, else the participant whose role is AUTHOR (the
-/// 9.4 spec describes only the latter).
-fn author(v: &Value) -> String {
-    let direct = user(&v["author"]["user"]);
-    if !direct.is_empty() {
-        return direct;
-    }
-    v["participants"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["role"] == "AUTHOR")
-        .map(|p| user(&p["user"]))
-        .unwrap_or_default()
-}
-
-/// A path as `toString`, else its components joined.
-fn path_text(v: &Value) -> String {
-    let text = s(v, "/toString");
-    if !text.is_empty() {
-        return text;
-    }
-    v["components"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("/")
-}
-
-/// Whether `v` (a user JSON) is `who` (name, slug or display name, case-insensitive).
-fn is_user(v: &Value, who: &str) -> bool {
-    ["/name", "/slug", "/displayName", "/emailAddress"].iter().any(|p| s(v, p).eq_ignore_ascii_case(who))
+/// A pull request from a write's answer.
+pub fn pull_request_from(answer: Value) -> Result<PullRequest> {
+    crate::http::decode(TRACKER, answer).map(pull_request)
 }
 
 pub async fn list_pull_requests(
@@ -187,28 +167,28 @@ pub async fn list_pull_requests(
         .query_opt("at", filter.target.as_deref().map(branch_ref))
         .query_opt("direction", filter.target.as_ref().map(|_| "INCOMING"))
         .query("order", "NEWEST");
-    let page = api.page(call, args, &repo.subject()).await?;
+    let mut page = api.page::<wire::PullRequest>(call, args, &repo.subject()).await?;
     let fetched = page.items.len();
-    let mut page = page;
     if filter.author.is_some() || filter.reviewer.is_some() {
+        let is = |user: Option<&wire::User>, who: &str| user.is_some_and(|u| u.is(who));
         page.items.retain(|pr| {
             filter.author.as_deref().is_none_or(|a| {
-                is_user(&pr["author"]["user"], a)
-                    || pr["participants"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|p| p["role"] == "AUTHOR" && is_user(&p["user"], a))
-            }) && filter.reviewer.as_deref().is_none_or(|r| {
-                pr["reviewers"].as_array().into_iter().flatten().any(|x| is_user(&x["user"], r))
-            })
+                is(pr.author.as_ref().and_then(|p| p.user.as_ref()), a)
+                    || pr
+                        .participants
+                        .iter()
+                        .any(|p| p.role.as_deref() == Some("AUTHOR") && is(p.user.as_ref(), a))
+            }) && filter
+                .reviewer
+                .as_deref()
+                .is_none_or(|r| pr.reviewers.iter().any(|x| is(x.user.as_ref(), r)))
         });
         page.note = Some(format!(
             "author/reviewer filtered here: {} of the {fetched} pull requests of this page match; later pages may hold more",
             page.items.len()
         ));
     }
-    Ok(page.map(|v| pull_request(&v)))
+    Ok(page.map(pull_request))
 }
 
 pub async fn get_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<PullRequest> {
@@ -225,8 +205,7 @@ async fn read_pull_request(
     let id_text = id.to_string();
     let args = [repo.workspace, repo.slug, id_text.as_str()];
     let subject = format!("pull request {id}");
-    let v = api.get_json(api.call(&PR, &args), &subject).await?;
-    let mut pr = pull_request(&v);
+    let mut pr = pull_request(api.get(api.call(&PR, &args), &subject).await?);
     if !details {
         return Ok(pr);
     }
@@ -236,25 +215,31 @@ async fn read_pull_request(
         if commit.is_empty() {
             Err(crate::error::Error::bad_response(TRACKER, "no source commit"))
         } else {
-            api.get_json(api.call(&BUILD_STATS, &[&commit]), &build_subject).await
+            api.get::<wire::BuildStats>(api.call(&BUILD_STATS, &[&commit]), &build_subject).await
         }
     };
-    let (merge, builds) = futures::join!(api.get_json(api.call(&PR_MERGE_STATUS, &args), &subject), builds);
+    let (merge, builds) =
+        futures::join!(api.get::<wire::MergeStatus>(api.call(&PR_MERGE_STATUS, &args), &subject), builds);
     pr.merge_status = Some(match merge {
         Ok(m) => {
-            let vetoes: Vec<String> = m["vetoes"]
-                .as_array()
+            let vetoes: Vec<String> = m
+                .vetoes
                 .into_iter()
-                .flatten()
-                .map(|v| first(v, &["/summaryMessage", "/detailedMessage"]))
+                .map(|v| {
+                    [v.summary_message, v.detailed_message]
+                        .into_iter()
+                        .flatten()
+                        .find(|t| !t.is_empty())
+                        .unwrap_or_default()
+                })
                 .collect();
-            let can = match m["canMerge"].as_bool() {
+            let can = match m.can_merge {
                 Some(true) => "can merge",
                 Some(false) => "cannot merge",
                 None => "mergeability not stated",
             };
-            let mut text = format!("{can}; outcome {}", first(&m, &["/outcome"]));
-            if m["conflicted"] == true {
+            let mut text = format!("{can}; outcome {}", m.outcome.unwrap_or_default());
+            if m.conflicted == Some(true) {
                 text.push_str("; has conflicts");
             }
             if !vetoes.is_empty() {
@@ -266,10 +251,15 @@ async fn read_pull_request(
     });
     pr.builds = Some(match builds {
         Ok(b) => {
-            let parts: Vec<String> = ["successful", "failed", "inProgress", "cancelled", "unknown"]
-                .iter()
-                .filter_map(|k| b[*k].as_u64().filter(|n| *n > 0).map(|n| format!("{n} {k}")))
-                .collect();
+            let counts = [
+                (b.successful, "successful"),
+                (b.failed, "failed"),
+                (b.in_progress, "inProgress"),
+                (b.cancelled, "cancelled"),
+                (b.unknown, "unknown"),
+            ];
+            let parts: Vec<String> =
+                counts.iter().filter_map(|(n, k)| n.filter(|n| *n > 0).map(|n| format!("{n} {k}"))).collect();
             if parts.is_empty() { "none reported".into() } else { parts.join(", ") }
         }
         Err(e) => format!("unavailable ({})", e.kind()),
@@ -277,7 +267,6 @@ async fn read_pull_request(
     Ok(pr)
 }
 
-/// A comment as created (no replies yet).
 /// The pull request's unified diff (text).
 pub async fn pull_request_diff(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<String> {
     let id = id.to_string();
@@ -286,33 +275,33 @@ pub async fn pull_request_diff(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> R
     Ok(response.text())
 }
 
-pub fn comment(v: &Value) -> Comment {
-    let mut out = Vec::new();
-    flatten_comment(v, v["parent"]["id"].as_u64(), &v["anchor"], &mut out);
-    out.into_iter().next().unwrap_or_default()
-}
-
 /// A comment and its replies, flattened with parent ids; the anchor is inherited.
-fn flatten_comment(v: &Value, parent: Option<u64>, anchor: &Value, out: &mut Vec<Comment>) {
-    let id = v["id"].as_u64().unwrap_or_default();
+fn flatten_comment(
+    c: wire::Comment,
+    parent: Option<i64>,
+    anchor: Option<&wire::Anchor>,
+    out: &mut Vec<Comment>,
+) {
+    let state = match (c.severity.as_deref(), c.state.as_deref()) {
+        (Some("BLOCKER"), Some("RESOLVED")) => "task, resolved".into(),
+        (Some("BLOCKER"), _) => "task, open".into(),
+        (_, Some("RESOLVED")) => "resolved".into(),
+        _ if c.thread_resolved == Some(true) => "resolved".into(),
+        _ => String::new(),
+    };
     out.push(Comment {
-        id,
+        id: c.id,
         parent,
-        author: user(&v["author"]),
-        created: date(v, "createdDate"),
-        text: s(v, "/text"),
-        path: anchor["path"].as_str().map(str::to_owned),
-        line: anchor["line"].as_u64(),
+        author: label(c.author.as_ref()),
+        created: date(c.created_date),
+        text: c.text.unwrap_or_default(),
+        path: anchor.and_then(|a| a.path.as_ref()).map(wire::AnchorPath::text),
+        line: anchor.and_then(|a| a.line),
         deleted: false,
-        state: match (s(v, "/severity").as_str(), s(v, "/state").as_str()) {
-            ("BLOCKER", "RESOLVED") => "task, resolved".into(),
-            ("BLOCKER", _) => "task, open".into(),
-            (_, "RESOLVED") => "resolved".into(),
-            _ => String::new(),
-        },
+        state,
     });
-    for reply in v["comments"].as_array().into_iter().flatten() {
-        flatten_comment(reply, Some(id), anchor, out);
+    for reply in c.comments {
+        flatten_comment(reply, Some(c.id), anchor, out);
     }
 }
 
@@ -325,17 +314,20 @@ pub async fn list_pull_request_comments(
 ) -> Result<Page<Comment>> {
     let id_text = id.to_string();
     let call = api.call(&PR_ACTIVITIES, &[repo.workspace, repo.slug, &id_text]);
-    let page = api.page(call, args, &format!("pull request {id}")).await?;
+    let page = api.page::<wire::Activity>(call, args, &format!("pull request {id}")).await?;
+    let entries = page.items.len();
     let mut comments = Vec::new();
-    for a in &page.items {
-        if a["action"] == "COMMENTED" && a["commentAction"].as_str().is_none_or(|c| c == "ADDED") {
-            let anchor =
-                if a["commentAnchor"].is_object() { &a["commentAnchor"] } else { &a["comment"]["anchor"] };
-            flatten_comment(&a["comment"], None, anchor, &mut comments);
+    for a in page.items {
+        if a.action == "COMMENTED"
+            && a.comment_action.as_deref().is_none_or(|c| c == "ADDED")
+            && let Some(comment) = a.comment
+        {
+            let anchor = a.comment_anchor.or_else(|| comment.anchor.clone());
+            flatten_comment(comment, None, anchor.as_ref(), &mut comments);
         }
     }
     Ok(Page {
-        note: Some(format!("read from {} activity entries", page.items.len())),
+        note: Some(format!("read from {entries} activity entries")),
         items: comments,
         offset: page.offset,
         total: None,
@@ -343,13 +335,13 @@ pub async fn list_pull_request_comments(
     })
 }
 
-fn commit(v: &Value) -> Commit {
+fn commit(c: wire::Commit) -> Commit {
     Commit {
-        hash: s(v, "/id"),
-        author: user(&v["author"]),
-        date: date(v, "authorTimestamp"),
-        message: s(v, "/message"),
-        parents: v["parents"].as_array().into_iter().flatten().map(|p| s(p, "/id")).collect(),
+        hash: c.id,
+        author: label(c.author.as_ref()),
+        date: date(c.author_timestamp),
+        message: c.message.unwrap_or_default(),
+        parents: c.parents.into_iter().map(|p| p.id).collect(),
     }
 }
 
@@ -362,29 +354,35 @@ pub async fn list_pull_request_commits(
     let id_text = id.to_string();
     let call = api.call(&PR_COMMITS, &[repo.workspace, repo.slug, &id_text]);
     let page = api.page(call, args, &format!("pull request {id}")).await?;
-    Ok(page.map(|v| commit(&v)))
+    Ok(page.map(commit))
 }
 
-fn activity(v: &Value) -> Activity {
-    let action = s(v, "/action");
-    let detail = match action.as_str() {
+fn activity(a: wire::Activity) -> Activity {
+    let detail = match a.action.as_str() {
         "COMMENTED" => {
-            let anchor = &v["commentAnchor"];
-            let at = anchor["path"]
-                .as_str()
-                .map_or_else(String::new, |p| format!(" on {p}:{}", s(anchor, "/line")));
-            format!("{} #{}{at}: {}", s(v, "/commentAction"), s(v, "/comment/id"), s(v, "/comment/text"))
+            let at = a.comment_anchor.as_ref().and_then(|anchor| {
+                let line = anchor.line.map(|l| l.to_string()).unwrap_or_default();
+                anchor.path.as_ref().map(|p| format!(" on {}:{line}", p.text()))
+            });
+            let (id, text) =
+                a.comment.map(|c| (c.id.to_string(), c.text.unwrap_or_default())).unwrap_or_default();
+            format!("{} #{id}{}: {text}", a.comment_action.unwrap_or_default(), at.unwrap_or_default())
         }
         "RESCOPED" => format!(
             "{} commit(s) added, {} removed",
-            v["added"]["commits"].as_array().map_or(0, Vec::len),
-            v["removed"]["commits"].as_array().map_or(0, Vec::len)
+            a.added.map_or(0, |c| c.commits.len()),
+            a.removed.map_or(0, |c| c.commits.len())
         ),
-        "REVIEWED" | "APPROVED" | "UNAPPROVED" => s(v, "/participant/status"),
-        "MERGED" => s(v, "/commit/id"),
+        "REVIEWED" | "APPROVED" | "UNAPPROVED" => a.participant.and_then(|p| p.status).unwrap_or_default(),
+        "MERGED" => a.commit.map(|c| c.id).unwrap_or_default(),
         _ => String::new(),
     };
-    Activity { when: date(v, "createdDate"), who: user(&v["user"]), action: action.to_lowercase(), detail }
+    Activity {
+        when: date(a.created_date),
+        who: label(a.user.as_ref()),
+        action: a.action.to_lowercase(),
+        detail,
+    }
 }
 
 pub async fn pull_request_activity(
@@ -396,7 +394,7 @@ pub async fn pull_request_activity(
     let id_text = id.to_string();
     let call = api.call(&PR_ACTIVITIES, &[repo.workspace, repo.slug, &id_text]);
     let page = api.page(call, args, &format!("pull request {id}")).await?;
-    Ok(page.map(|v| activity(&v)))
+    Ok(page.map(activity))
 }
 
 pub async fn list_branches(
@@ -405,15 +403,26 @@ pub async fn list_branches(
     filter: Option<&str>,
     args: &PageArgs,
 ) -> Result<Page<Branch>> {
+    list_refs(api, &BRANCHES, repo, filter, args).await
+}
+
+/// Branches or tags (`endpoint`), most recently changed first, optionally by name.
+async fn list_refs(
+    api: &BitbucketApi,
+    endpoint: &Endpoint,
+    repo: Repo<'_>,
+    filter: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Branch>> {
     let call = api
-        .call(&BRANCHES, &[repo.workspace, repo.slug])
+        .call(endpoint, &[repo.workspace, repo.slug])
         .query_opt("filterText", filter)
         .query("orderBy", "MODIFICATION");
-    let page = api.page(call, args, &repo.subject()).await?;
-    Ok(page.map(|v| Branch {
-        name: first(&v, &["/displayId", "/id"]),
-        hash: s(&v, "/latestCommit"),
-        is_default: v["isDefault"].as_bool().unwrap_or(false),
+    let page = api.page::<wire::Ref>(call, args, &repo.subject()).await?;
+    Ok(page.map(|b| Branch {
+        name: b.name(),
+        hash: b.latest_commit.unwrap_or_default(),
+        is_default: b.is_default.unwrap_or(false),
         date: String::new(),
     }))
 }
@@ -428,24 +437,30 @@ pub async fn list_commits(
     let call =
         api.call(&COMMITS, &[repo.workspace, repo.slug]).query_opt("until", branch).query_opt("path", path);
     let page = api.page(call, args, &repo.subject()).await?;
-    Ok(page.map(|v| commit(&v)))
+    Ok(page.map(commit))
 }
 
 pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Result<(Commit, Page<Change>)> {
     let subject = format!("commit {hash}");
     let args = PageArgs { limit: 100, cursor: None };
     let (c, changes) = futures::join!(
-        api.get_json(api.call(&COMMIT, &[repo.workspace, repo.slug, hash]), &subject),
-        api.page(api.call(&COMMIT_CHANGES, &[repo.workspace, repo.slug, hash]), &args, &subject)
+        api.get(api.call(&COMMIT, &[repo.workspace, repo.slug, hash]), &subject),
+        api.page::<wire::Change>(
+            api.call(&COMMIT_CHANGES, &[repo.workspace, repo.slug, hash]),
+            &args,
+            &subject
+        )
     );
-    let changes = changes?.map(|v| Change {
-        path: [path_text(&v["path"]), path_text(&v["srcPath"])]
-            .into_iter()
+    let changes = changes?.map(|c| Change {
+        path: [Some(c.path), c.src_path]
+            .iter()
+            .flatten()
+            .map(wire::Path::text)
             .find(|p| !p.is_empty())
             .unwrap_or_default(),
-        status: s(&v, "/type").to_lowercase(),
+        status: c.kind.unwrap_or_default().to_lowercase(),
     });
-    Ok((commit(&c?), changes))
+    Ok((commit(c?), changes))
 }
 
 pub async fn get_file(

@@ -5,18 +5,19 @@
 
 use serde_json::Value;
 
+use super::ci::{CiTarget, Detail, Overview};
 use super::client::BitbucketApi;
 use super::models::{
     Activity, Branch, Change, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest, Page,
-    PageArgs, PrFilter, Project, PullRequest, Repo, Repository, SearchHit, Write,
+    PageArgs, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository, SearchHit, Write,
 };
 use super::{cloud, datacenter};
 use crate::config::Flavor;
 use crate::error::Result;
 
 /// One method of [`BitbucketApi`] per operation, each sent to the flavour's function of the
-/// same name: `async fn` and `fn` pass the client first; `fn ... = mapper` maps a JSON answer
-/// with the flavour's `mapper`.
+/// same name: `async fn` and `fn` pass the client first; `fn name(answer)` (no `&self`) reads a
+/// write's JSON answer with the flavour's wire models.
 macro_rules! dispatch {
     () => {};
     ($(#[$meta:meta])* async fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty; $($rest:tt)*) => {
@@ -29,13 +30,12 @@ macro_rules! dispatch {
         }
         dispatch!($($rest)*);
     };
-    ($(#[$meta:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty = $mapper:ident; $($rest:tt)*) => {
+    ($(#[$meta:meta])* fn $name:ident($arg:ident: $ty:ty) -> $ret:ty; $($rest:tt)*) => {
         $(#[$meta])*
-        #[must_use]
-        pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+        pub fn $name(&self, $arg: $ty) -> $ret {
             match self.flavor() {
-                Flavor::Cloud => cloud::$mapper($($arg),*),
-                Flavor::DataCenter => datacenter::$mapper($($arg),*),
+                Flavor::Cloud => cloud::$name($arg),
+                Flavor::DataCenter => datacenter::$name($arg),
             }
         }
         dispatch!($($rest)*);
@@ -66,6 +66,7 @@ impl BitbucketApi {
         ) -> Result<Page<Repository>>;
         async fn get_repository(&self, repo: Repo<'_>) -> Result<Repository>;
         async fn list_branches(&self, repo: Repo<'_>, filter: Option<&str>, args: &PageArgs) -> Result<Page<Branch>>;
+        async fn list_tags(&self, repo: Repo<'_>, filter: Option<&str>, args: &PageArgs) -> Result<Page<Branch>>;
         async fn list_commits(
             &self,
             repo: Repo<'_>,
@@ -109,9 +110,7 @@ impl BitbucketApi {
         async fn get_issue(&self, repo: Repo<'_>, id: u64, comments: &PageArgs) -> Result<(Issue, Page<Comment>)>;
 
         /// A pull request from a write's answer.
-        fn pull_request_from(&self, v: &Value) -> PullRequest = pull_request;
-        /// A comment from a write's answer.
-        fn comment_from(&self, v: &Value) -> Comment = comment;
+        fn pull_request_from(answer: Value) -> Result<PullRequest>;
 
         // Writes: each returns the prepared request; `run` describes or sends it.
 
@@ -129,6 +128,32 @@ impl BitbucketApi {
             close_source_branch: Option<bool>
         ) -> Result<Write>;
         async fn decline_pull_request(&self, repo: Repo<'_>, id: u64) -> Result<Write>;
+        /// Change what `update` names; read first for what the flavour needs sent back.
+        async fn update_pull_request(&self, repo: Repo<'_>, id: u64, update: &PrUpdate) -> Result<Write>;
+        async fn edit_pull_request_comment(&self, repo: Repo<'_>, id: u64, comment: u64, text: &str) -> Result<Write>;
+        async fn delete_pull_request_comment(&self, repo: Repo<'_>, id: u64, comment: u64) -> Result<Write>;
+        /// Resolve (`resolved`) or reopen a comment thread or task.
+        async fn resolve_pull_request_comment(
+            &self,
+            repo: Repo<'_>,
+            id: u64,
+            comment: u64,
+            resolved: bool
+        ) -> Result<Write>;
+        async fn unapprove_pull_request(&self, repo: Repo<'_>, id: u64) -> Result<Write>;
+        async fn withdraw_change_request(&self, repo: Repo<'_>, id: u64) -> Result<Write>;
+        /// A pull request's tasks, as comments whose state starts with "task".
+        async fn list_pull_request_tasks(&self, repo: Repo<'_>, id: u64, args: &PageArgs) -> Result<Page<Comment>>;
+        fn add_pull_request_task(&self, repo: Repo<'_>, id: u64, text: &str) -> Write;
+        /// Resolve (`resolved`) or reopen a task.
+        async fn resolve_pull_request_task(
+            &self,
+            repo: Repo<'_>,
+            id: u64,
+            task: u64,
+            resolved: bool
+        ) -> Result<Write>;
+        async fn delete_pull_request_task(&self, repo: Repo<'_>, id: u64, task: u64) -> Result<Write>;
         fn create_issue(
             &self,
             repo: Repo<'_>,
@@ -138,12 +163,21 @@ impl BitbucketApi {
             priority: Option<&str>
         ) -> Result<Write>;
         fn add_issue_comment(&self, repo: Repo<'_>, id: u64, text: &str) -> Result<Write>;
+
+        /// CI of a target's commit (or of one Cloud run).
+        async fn ci_overview(&self, repo: Repo<'_>, target: CiTarget<'_>, limit: u32) -> Result<Overview>;
+        /// A Cloud step's log and tests (`{pipeline}/{step}`), or a Data Center report's
+        /// annotations (`{key}@{commit}`).
+        async fn ci_detail(&self, repo: Repo<'_>, run: &str) -> Result<Detail>;
+        fn run_pipeline(&self, repo: Repo<'_>, branch: &str) -> Result<Write>;
+        fn stop_pipeline(&self, repo: Repo<'_>, run: &str) -> Result<Write>;
+        /// What a run-pipeline answer names.
+        fn started_pipeline(answer: Value) -> Result<String>;
     }
 
     /// An issue from a write's answer (only Cloud has issues).
-    #[must_use]
-    pub fn issue_from(&self, v: &Value) -> Issue {
-        cloud::issue(v)
+    pub fn issue_from(&self, answer: Value) -> Result<Issue> {
+        cloud::issue_from(answer)
     }
 
     /// One line for `tracker-mcp check`.

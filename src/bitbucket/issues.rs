@@ -6,6 +6,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::client;
 use super::params::{MAX_TEXT, RepoArgs, one_of, opt_text, page_args};
 use super::render;
 use crate::error::{Error, Result};
@@ -142,7 +143,7 @@ impl TrackerServer {
         let api = self.bitbucket()?;
         let write = api.create_issue(repo, title, content, kind, priority)?;
         api.run(write, p.dry_run, |api, v| {
-            let issue = api.issue_from(&v);
+            let issue = api.issue_from(v)?;
             Ok(format!("Created issue #{} \"{}\".", issue.id, crate::render::one_line(&issue.title)))
         })
         .await
@@ -168,9 +169,6 @@ impl TrackerServer {
         let text = params::text("text", &p.text, MAX_TEXT)?;
         let api = self.bitbucket()?;
         let write = api.add_issue_comment(repo, id, text)?;
-        api.run(write, p.dry_run, |api, v| {
-            Ok(format!("Added comment #{} to issue #{id}.", api.comment_from(&v).id))
-        })
-        .await
+        api.run(write, p.dry_run, |_, v| client::added("comment", &format!("issue #{id}"), v)).await
     }
 }

@@ -1,8 +1,6 @@
-//! The flavour-neutral models the operations return and the tools render, the arguments of
-//! lists and writes, and the few wire models read with serde.
-
-use serde::Deserialize;
-use serde_json::Value;
+//! The flavour-neutral models the operations return and the tools render, and the arguments
+//! of lists and writes. What each flavour sends is typed in `cloud::wire` and
+//! `datacenter::wire`.
 
 use super::endpoints::Call;
 
@@ -83,7 +81,7 @@ pub struct Reviewer {
 
 #[derive(Debug, Clone, Default)]
 pub struct PullRequest {
-    pub id: u64,
+    pub id: i64,
     pub title: String,
     pub state: String,
     pub draft: bool,
@@ -107,13 +105,13 @@ pub struct PullRequest {
 
 #[derive(Debug, Clone, Default)]
 pub struct Comment {
-    pub id: u64,
-    pub parent: Option<u64>,
+    pub id: i64,
+    pub parent: Option<i64>,
     pub author: String,
     pub created: String,
     pub text: String,
     pub path: Option<String>,
-    pub line: Option<u64>,
+    pub line: Option<i64>,
     pub deleted: bool,
     pub state: String,
 }
@@ -151,7 +149,7 @@ pub struct Change {
 
 #[derive(Debug, Clone, Default)]
 pub struct Issue {
-    pub id: u64,
+    pub id: i64,
     pub title: String,
     pub state: String,
     pub kind: String,
@@ -168,7 +166,7 @@ pub struct Issue {
 pub struct SearchHit {
     pub repo: String,
     pub path: String,
-    pub lines: Vec<(u64, String)>,
+    pub lines: Vec<(i64, String)>,
 }
 
 /// What a path at a ref holds.
@@ -201,6 +199,17 @@ pub struct NewPullRequest {
     pub draft: bool,
 }
 
+/// A pull request update: only the fields named change; the others are sent back as read.
+#[derive(Debug, Clone, Default)]
+pub struct PrUpdate {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The whole new reviewer list.
+    pub reviewers: Option<Vec<String>>,
+    pub target: Option<String>,
+    pub draft: Option<bool>,
+}
+
 /// A new pull-request comment: general, inline (path + line), or a reply (parent).
 #[derive(Debug, Clone, Default)]
 pub struct NewComment {
@@ -217,37 +226,4 @@ pub struct Write {
     pub subject: String,
     /// What a 409 means for this operation.
     pub conflict_hint: &'static str,
-}
-
-/// Cloud's `/user`, as `whoami` reads it.
-#[derive(Debug, Deserialize)]
-pub struct CloudUser {
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub nickname: String,
-}
-
-/// Data Center's `application-properties`, as `whoami` reads it.
-#[derive(Debug, Deserialize)]
-pub struct DcProperties {
-    #[serde(default)]
-    pub version: String,
-}
-
-/// Text of a JSON string at `pointer`, or "".
-#[must_use]
-pub fn s(v: &Value, pointer: &str) -> String {
-    match v.pointer(pointer) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// The first non-empty of several pointers.
-#[must_use]
-pub fn first(v: &Value, pointers: &[&str]) -> String {
-    pointers.iter().map(|p| s(v, p)).find(|x| !x.is_empty()).unwrap_or_default()
 }

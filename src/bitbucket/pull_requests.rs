@@ -1,12 +1,15 @@
 //! The `bitbucket:pull_requests` tool set: reading pull requests (diff, comments, commits,
-//! activity) and acting on them (create, comment, approve, request changes, merge, decline).
+//! activity) and acting on them (create, update, comment and change comments, approve,
+//! request changes and take either back, merge, decline); comment changes are in `pr_comments.rs`,
+//! tasks in `tasks.rs`.
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::models::{NewComment, NewPullRequest, PrFilter};
+use super::client;
+use super::models::{NewComment, NewPullRequest, PrFilter, PrUpdate};
 use super::params::{MAX_NAME, MAX_TEXT, RepoArgs, branch, file_path, one_of, opt_text, page_args, pr_id};
 use super::render;
 use crate::error::{Error, Result};
@@ -130,10 +133,31 @@ pub struct MergeParams {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UpdatePullRequestParams {
+    #[serde(flatten)]
+    pub at: RepoArgs,
+    /// Pull request id.
+    pub pull_request_id: i64,
+    /// Title.
+    pub title: Option<String>,
+    /// Description (Markdown).
+    pub description: Option<String>,
+    /// Cloud account {uuid}s or ids; Data Center user names.
+    pub reviewers: Option<Vec<String>>,
+    /// Branch to merge into.
+    pub target_branch: Option<String>,
+    /// false: ready for review.
+    pub draft: Option<bool>,
+    /// Only show what would be sent.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
 #[tool_router(router = bitbucket_pull_requests, vis = "pub(crate)")]
 impl TrackerServer {
-    /// List a repository's pull requests (id, state, title, author, branches, approvals),
-    /// filtered by state, author, reviewer, target branch. Cloud pages hold at most 50.
+    /// A repository's pull requests, filtered by state, author, reviewer, target branch.
+    /// Cloud pages hold at most 50.
     #[tool(
         name = "bitbucket_list_pull_requests",
         annotations(
@@ -169,8 +193,7 @@ impl TrackerServer {
         Ok(render::pull_requests(&page))
     }
 
-    /// One pull request: state, author, branches, reviewers' verdicts, merge status and builds
-    /// where available, description.
+    /// One pull request: state, branches, reviewers' verdicts, merge status, builds, description.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_get_pull_request",
@@ -191,8 +214,7 @@ impl TrackerServer {
         Ok(render::pull_request(&self.bitbucket()?.get_pull_request(repo, id).await?))
     }
 
-    /// A pull request's changed files with +/- counts, then the diff (capped per file and in
-    /// total; `path` gives one file's whole diff).
+    /// Changed files with +/- counts, then the capped diff (`path`: one file's whole diff).
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_get_pull_request_diff",
@@ -212,7 +234,7 @@ impl TrackerServer {
         Ok(render::diff(id, &text, path))
     }
 
-    /// A pull request's comments as threads, inline ones with file and line.
+    /// Comments as threads, inline ones with file and line.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_list_pull_request_comments",
@@ -235,7 +257,7 @@ impl TrackerServer {
         Ok(render::comments(&page, &format!("pull request #{id}")))
     }
 
-    /// The commits of a pull request: hash, date, author, subject.
+    /// Its commits: hash, date, author, subject.
     #[tool(
         name = "bitbucket_list_pull_request_commits",
         annotations(
@@ -257,7 +279,7 @@ impl TrackerServer {
         Ok(render::commits(&page, &format!("pull request #{id}")))
     }
 
-    /// A pull request's activity: updates, approvals, change requests, comments.
+    /// Updates, approvals, change requests, comments.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_get_pull_request_activity",
@@ -296,14 +318,7 @@ impl TrackerServer {
         Parameters(p): Parameters<CreatePullRequestParams>,
     ) -> Result<String> {
         let repo = p.at.checked()?;
-        if p.reviewers.len() > 50 {
-            return Err(Error::invalid("reviewers", "at most 50"));
-        }
-        let reviewers = p
-            .reviewers
-            .iter()
-            .map(|r| params::segment("reviewers", r, MAX_NAME, false).map(str::to_owned))
-            .collect::<Result<Vec<_>>>()?;
+        let reviewers = reviewer_names(&p.reviewers)?;
         let pr = NewPullRequest {
             title: params::text("title", &p.title, 255)?.to_owned(),
             description: opt_text("description", p.description.as_deref())?.map(str::to_owned),
@@ -316,7 +331,7 @@ impl TrackerServer {
         let api = self.bitbucket()?;
         let write = api.create_pull_request(repo, &pr);
         api.run(write, p.dry_run, |api, v| {
-            let created = api.pull_request_from(&v);
+            let created = api.pull_request_from(v)?;
             Ok(format!("Created pull request:\n{}", render::pull_request(&created)))
         })
         .await
@@ -349,14 +364,10 @@ impl TrackerServer {
         let comment = NewComment { text: text.to_owned(), path: path.map(str::to_owned), line, parent };
         let api = self.bitbucket()?;
         let write = api.add_pull_request_comment(repo, id, &comment);
-        api.run(write, p.dry_run, |api, v| {
-            let c = api.comment_from(&v);
-            Ok(format!("Added comment #{} to pull request #{id}.", c.id))
-        })
-        .await
+        api.run(write, p.dry_run, |_, v| client::added("comment", &format!("pull request #{id}"), v)).await
     }
 
-    /// Approve a pull request as the current account.
+    /// Approve a pull request.
     #[tool(
         name = "bitbucket_approve_pull_request",
         annotations(
@@ -378,7 +389,7 @@ impl TrackerServer {
         api.run(write, p.dry_run, |_, _| Ok(format!("Approved pull request #{id}."))).await
     }
 
-    /// Request changes on a pull request as the current account (Data Center: "needs work").
+    /// Request changes (Data Center: "needs work").
     #[tool(
         name = "bitbucket_request_changes",
         annotations(
@@ -397,7 +408,7 @@ impl TrackerServer {
         api.run(write, p.dry_run, |_, _| Ok(format!("Requested changes on pull request #{id}."))).await
     }
 
-    /// Merge a pull request; conflicts and unmet merge checks are explained.
+    /// Merge; conflicts and failed merge checks are explained.
     #[tool(
         name = "bitbucket_merge_pull_request",
         annotations(
@@ -417,12 +428,11 @@ impl TrackerServer {
         let api = self.bitbucket()?;
         let write = api.merge_pull_request(repo, id, strategy, message, p.close_source_branch).await?;
         api.run(write, p.dry_run, |api, v| {
-            let state = api.pull_request_from(&v).state;
-            Ok(if state.is_empty() {
-                format!("Merge of pull request #{id} accepted.")
-            } else {
-                format!("Merged pull request #{id}: state {state}.")
-            })
+            // An empty answer: accepted, the merge still running; otherwise the pull request.
+            if v.is_null() {
+                return Ok(format!("Merge of pull request #{id} accepted."));
+            }
+            Ok(format!("Merged pull request #{id}: state {}.", api.pull_request_from(v)?.state))
         })
         .await
     }
@@ -448,4 +458,110 @@ impl TrackerServer {
         let write = api.decline_pull_request(repo, id).await?;
         api.run(write, p.dry_run, |_, _| Ok(format!("Declined pull request #{id}."))).await
     }
+
+    /// Change title, description, reviewers (whole list), target branch or draft; the rest stays.
+    #[tool(
+        name = "bitbucket_update_pull_request",
+        annotations(
+            title = "Bitbucket: update pull request",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bitbucket_update_pull_request(
+        &self,
+        Parameters(p): Parameters<UpdatePullRequestParams>,
+    ) -> Result<String> {
+        let repo = p.at.checked()?;
+        let id = pr_id(p.pull_request_id)?;
+        let reviewers = p.reviewers.as_deref().map(reviewer_names).transpose()?;
+        let update = PrUpdate {
+            title: p
+                .title
+                .as_deref()
+                .map(|t| params::text("title", t, 255).map(str::to_owned))
+                .transpose()?,
+            description: opt_text("description", p.description.as_deref())?.map(str::to_owned),
+            reviewers,
+            target: p
+                .target_branch
+                .as_deref()
+                .map(|b| branch("target_branch", b).map(str::to_owned))
+                .transpose()?,
+            draft: p.draft,
+        };
+        if update.title.is_none()
+            && update.description.is_none()
+            && update.reviewers.is_none()
+            && update.target.is_none()
+            && update.draft.is_none()
+        {
+            return Err(Error::invalid(
+                "title",
+                "name what to change: title, description, reviewers, target_branch or draft",
+            ));
+        }
+        let api = self.bitbucket()?;
+        let write = api.update_pull_request(repo, id, &update).await?;
+        api.run(write, p.dry_run, |api, v| {
+            let updated = api.pull_request_from(v)?;
+            Ok(format!("Updated pull request:\n{}", render::pull_request(&updated)))
+        })
+        .await
+    }
+
+    /// Take back the current account's approval.
+    #[tool(
+        name = "bitbucket_unapprove_pull_request",
+        annotations(
+            title = "Bitbucket: unapprove pull request",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bitbucket_unapprove_pull_request(
+        &self,
+        Parameters(p): Parameters<PrWriteParams>,
+    ) -> Result<String> {
+        let repo = p.at.checked()?;
+        let id = pr_id(p.pull_request_id)?;
+        let api = self.bitbucket()?;
+        let write = api.unapprove_pull_request(repo, id).await?;
+        api.run(write, p.dry_run, |_, _| Ok(format!("Withdrew the approval of pull request #{id}."))).await
+    }
+
+    /// Take back the current account's change request.
+    #[tool(
+        name = "bitbucket_withdraw_change_request",
+        annotations(
+            title = "Bitbucket: withdraw change request",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bitbucket_withdraw_change_request(
+        &self,
+        Parameters(p): Parameters<PrWriteParams>,
+    ) -> Result<String> {
+        let repo = p.at.checked()?;
+        let id = pr_id(p.pull_request_id)?;
+        let api = self.bitbucket()?;
+        let write = api.withdraw_change_request(repo, id).await?;
+        api.run(write, p.dry_run, |_, _| Ok(format!("Withdrew the change request on pull request #{id}.")))
+            .await
+    }
+}
+
+/// Reviewer names as a body carries them: at most 50, each one path-safe name.
+fn reviewer_names(names: &[String]) -> Result<Vec<String>> {
+    if names.len() > 50 {
+        return Err(Error::invalid("reviewers", "at most 50"));
+    }
+    names.iter().map(|r| params::segment("reviewers", r, MAX_NAME, false).map(str::to_owned)).collect()
 }

@@ -197,8 +197,8 @@ pub struct FileDiff {
 
 /// Comments as threads: replies under their parent, indented.
 pub fn comments(page: &Page<Comment>, subject: &str) -> String {
-    let ids: HashSet<u64> = page.items.iter().map(|c| c.id).collect();
-    let mut children: HashMap<u64, Vec<&Comment>> = HashMap::new();
+    let ids: HashSet<i64> = page.items.iter().map(|c| c.id).collect();
+    let mut children: HashMap<i64, Vec<&Comment>> = HashMap::new();
     let mut roots = Vec::new();
     for c in &page.items {
         match c.parent {
@@ -223,6 +223,14 @@ pub fn comments(page: &Page<Comment>, subject: &str) -> String {
         let _ = writeln!(out, "No comments on {subject} in this page.");
     }
     out + &footer(page, page.items.len())
+}
+
+/// A pull request's tasks, rendered like its comments.
+pub fn tasks(page: &Page<Comment>, id: u64) -> String {
+    if page.items.is_empty() {
+        return format!("No tasks on pull request #{id} in this page.\n{}", footer(page, 0));
+    }
+    comments(page, &format!("pull request #{id}"))
 }
 
 /// One comment: its facts are the label of its fenced text (replies say whose reply they are

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock};
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -11,11 +12,12 @@ use serde_json::json;
 use super::client::Write;
 use super::params::{BugRef, MAX_TEXT, name, opt_text};
 use super::{base64, endpoints, render};
-use crate::content::{as_text, looks_textual};
+use crate::content::{IMAGE_MAX_BYTES, as_text, image_type, looks_textual};
 use crate::error::{Error, Result};
 use crate::params::{self, Page};
 use crate::render::{slice_footer, untrusted};
 use crate::server::TrackerServer;
+use crate::upload::LocalFile;
 
 /// Longest attachment text accepted, in bytes (before base64).
 const MAX_ATTACHMENT: usize = 1_000_000;
@@ -42,12 +44,14 @@ pub struct GetAttachmentParams {
 pub struct AddAttachmentParams {
     /// Bug id or alias.
     pub bug: BugRef,
-    /// File name, e.g. "fix.patch".
-    pub file_name: String,
+    /// File name, e.g. "fix.patch" (`path`: default its name).
+    pub file_name: Option<String>,
     /// One-line description.
     pub summary: String,
     /// Text content (patch, log).
-    pub content: String,
+    pub content: Option<String>,
+    /// Or a local file (under TRACKER_MCP_UPLOAD_DIRS).
+    pub path: Option<String>,
     /// MIME type, default text/plain.
     pub content_type: Option<String>,
     /// It is a patch.
@@ -65,8 +69,7 @@ pub struct AddAttachmentParams {
 
 #[tool_router(router = bugzilla_attachments, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Attachments of a bug, metadata only (id, file name, summary, type, size, patch,
-    /// obsolete, private, creator). Read one with bugzilla_get_attachment.
+    /// Attachments of a bug, metadata only. Read one with bugzilla_get_attachment.
     #[tool(
         name = "bugzilla_list_attachments",
         annotations(
@@ -96,8 +99,8 @@ impl TrackerServer {
         Ok(out.join("\n"))
     }
 
-    /// One attachment: text (patches, logs) as text, 20,000 characters per call (`offset` reads
-    /// on); binary files as metadata only.
+    /// One attachment: text (patches, logs), 20,000 characters per call (`offset` reads on);
+    /// images (PNG, JPEG, GIF, WebP up to 5 MB) as images; other files as metadata.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bugzilla_get_attachment",
@@ -112,13 +115,19 @@ impl TrackerServer {
     async fn bugzilla_get_attachment(
         &self,
         Parameters(p): Parameters<GetAttachmentParams>,
-    ) -> Result<String> {
+    ) -> Result<CallToolResult> {
         let id = params::positive_id("id", p.id)?;
         let offset = params::offset("offset", p.offset)? as usize;
         let attachment = self.bugzilla()?.attachment(id).await?;
         let mut out =
             format!("Attachment on bug {}: {}", attachment.bug_id, render::attachment_line(&attachment));
         let bytes = attachment.data.as_deref().map(base64::decode).transpose()?.unwrap_or_default();
+        // The bytes decide what an image is, not the declared type.
+        if let Some(mime) = image_type(&bytes).filter(|_| bytes.len() <= IMAGE_MAX_BYTES) {
+            let _ = write!(out, "\nImage ({mime}, {} bytes) follows.", bytes.len());
+            let image = ContentBlock::image(base64::encode(&bytes), mime);
+            return Ok(CallToolResult::success(vec![ContentBlock::text(out), image]));
+        }
         let texty = attachment.is_patch || looks_textual(&attachment.content_type, &attachment.file_name);
         match texty.then(|| as_text(&bytes)).flatten() {
             Some(text) => {
@@ -139,13 +148,19 @@ impl TrackerServer {
                 }
             }
             _ => {
-                let _ = write!(out, "\nBinary content ({}), not shown.", attachment.content_type);
+                let too_big = if image_type(&bytes).is_some() { ", over the image cap" } else { "" };
+                let _ = write!(
+                    out,
+                    "\nBinary content ({}, {} bytes{too_big}), not shown.",
+                    attachment.content_type,
+                    bytes.len()
+                );
             }
         }
-        Ok(out)
+        Ok(CallToolResult::success(vec![ContentBlock::text(out)]))
     }
 
-    /// Attach text (a patch, a log) to a bug, optionally with a comment.
+    /// Attach text or a local file to a bug, optionally with a comment.
     #[tool(
         name = "bugzilla_add_attachment",
         annotations(
@@ -161,13 +176,25 @@ impl TrackerServer {
         Parameters(p): Parameters<AddAttachmentParams>,
     ) -> Result<String> {
         let id = p.bug.check("bug")?;
-        let file_name = params::text("file_name", &p.file_name, 255)?.trim();
+        // The file is checked before anything else, and read only when the request is sent.
+        let file = match (&p.content, &p.path) {
+            (Some(_), Some(_)) => return Err(Error::invalid("path", "give `content` or `path`, not both")),
+            (None, None) => return Err(Error::invalid("content", "is required (or a local file's `path`)")),
+            (_, Some(path)) => Some(self.local_file(path)?),
+            (Some(_), None) => None,
+        };
+        let file_name = match (&p.file_name, &file) {
+            (Some(n), _) => params::text("file_name", n, 255)?.trim().to_owned(),
+            (None, Some(f)) => f.name.clone(),
+            (None, None) => return Err(Error::invalid("file_name", "is required with `content`")),
+        };
         if file_name.contains(['/', '\\']) || file_name.chars().any(char::is_control) {
             return Err(Error::invalid("file_name", "a plain file name, without / or \\"));
         }
         let summary = params::text("summary", &p.summary, 255)?.trim();
-        let content = params::text("content", &p.content, MAX_ATTACHMENT)?;
-        let content_type = name("content_type", p.content_type.as_deref())?.unwrap_or("text/plain");
+        let content = p.content.as_deref().map(|c| params::text("content", c, MAX_ATTACHMENT)).transpose()?;
+        let named = file.as_ref().and_then(LocalFile::named_type);
+        let content_type = name("content_type", p.content_type.as_deref())?.or(named).unwrap_or("text/plain");
         if !content_type.contains('/') || content_type.contains(char::is_whitespace) {
             return Err(Error::invalid("content_type", "a MIME type such as text/plain"));
         }
@@ -185,10 +212,24 @@ impl TrackerServer {
         let api = self.bugzilla()?;
         if p.dry_run {
             let mut shown = Write::new(endpoints::ADD_ATTACHMENT, &[&id], body.clone());
-            shown.body["data"] = json!(format!("<base64 of the {} bytes of content>", content.len()));
+            let size = content.map_or_else(|| file.as_ref().map_or(0, |f| f.size), |c| c.len() as u64);
+            let what = if file.is_some() { "the file" } else { "content" };
+            shown.body["data"] = json!(format!("<base64 of the {size} bytes of {what}>"));
             return api.describe(&shown);
         }
-        body["data"] = json!(base64::encode(content.as_bytes()));
+        let bytes = match (content, file) {
+            (Some(c), _) => c.as_bytes().to_vec(),
+            (None, Some(f)) => {
+                let upload = f.read()?;
+                // A type not given nor told by the name comes from the bytes.
+                if p.content_type.is_none() && named.is_none() && !p.is_patch {
+                    body["content_type"] = json!(upload.content_type);
+                }
+                upload.bytes
+            }
+            (None, None) => Vec::new(),
+        };
+        body["data"] = json!(base64::encode(&bytes));
         let write = Write::new(endpoints::ADD_ATTACHMENT, &[&id], body);
         let ids = api.add_attachment(&write, &format!("bug {id}")).await?;
         let ids: Vec<String> = ids.iter().map(u64::to_string).collect();

@@ -201,6 +201,7 @@ impl TrackerServer {
         let fetches = ids.iter().map(|id| async move {
             let bug = api.bug(id).await?;
             let mut text = render::bug(&bug);
+            let _ = write!(text, "\nWeb: {}", api.bug_page(bug.id));
             if p.include_comments {
                 let comments = api.comments(id, None).await?;
                 text.push_str("\n\n");
@@ -310,6 +311,9 @@ impl TrackerServer {
         let has_more = bugs.len() > limit as usize;
         bugs.truncate(limit as usize);
         let mut out = render::bug_lines(&bugs);
+        if !bugs.is_empty() {
+            out.push(format!("Web: {}", api.bug_page_pattern()));
+        }
         if bugs.is_empty() {
             out.push("No bug matches (or none is visible to this account).".to_owned());
         }
@@ -527,6 +531,7 @@ impl TrackerServer {
         if comment.is_some() {
             out.push_str(if p.comment_private { " (private comment added)" } else { " (comment added)" });
         }
+        let _ = write!(out, "\nWeb: {}", api.bug_page(updated.id));
         Ok(out)
     }
 

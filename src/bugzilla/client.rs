@@ -131,6 +131,14 @@ impl BugzillaApi {
         url.to_string()
     }
 
+    /// The web page of any bug in a list: `.../show_bug.cgi?id=<id>`, from the configured URL.
+    #[must_use]
+    pub fn bug_page_pattern(&self) -> String {
+        let mut url = self.web.join("show_bug.cgi").unwrap_or_else(|_| self.web.clone());
+        url.set_query(None);
+        format!("{url}?id=<id>")
+    }
+
     // -----------------------------------------------------------------------------------------
     // Key placement
 

@@ -18,6 +18,8 @@ pub struct Request {
     pub(super) target: Target,
     pub(super) query: Vec<(String, String)>,
     pub(super) body: Option<Value>,
+    /// A body of bytes (a file upload) instead of JSON.
+    pub(super) bytes: Option<RawBody>,
     pub(super) key_in_query: bool,
     pub(super) key_in_body: bool,
     pub(super) accept: &'static str,
@@ -63,6 +65,19 @@ impl Endpoint {
     }
 }
 
+/// An upload's bytes; `Debug` shows only their length.
+#[derive(Clone)]
+pub(super) struct RawBody {
+    pub(super) bytes: std::sync::Arc<Vec<u8>>,
+    pub(super) content_type: &'static str,
+}
+
+impl std::fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes of {}", self.bytes.len(), self.content_type)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(super) enum Target {
     /// Appended to the tracker's base URL, each element one path segment (percent-encoded).
@@ -79,6 +94,7 @@ impl Request {
             target: Target::Segments(segments.into_iter().map(Into::into).collect()),
             query: Vec::new(),
             body: None,
+            bytes: None,
             key_in_query: false,
             key_in_body: false,
             accept: "application/json",
@@ -126,6 +142,13 @@ impl Request {
     #[must_use]
     pub fn json(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    /// Send `bytes` as the body, with this content type (a file upload).
+    #[must_use]
+    pub fn bytes(mut self, bytes: Vec<u8>, content_type: &'static str) -> Self {
+        self.bytes = Some(RawBody { bytes: std::sync::Arc::new(bytes), content_type });
         self
     }
 
@@ -204,12 +227,7 @@ impl Response {
             )
         })?;
         crate::render::clean_tree(&mut value);
-        T::deserialize(value).map_err(|e| {
-            Error::bad_response(
-                tracker,
-                format!("the JSON did not have the expected shape ({})", classify(&e)),
-            )
-        })
+        decode(tracker, value)
     }
 
     /// The generic error for a non-success status. `subject` names what was asked for
@@ -265,6 +283,14 @@ impl Response {
         self.content_type().is_some_and(|c| c.contains("html"))
             || self.body.iter().take(64).skip_while(|b| b.is_ascii_whitespace()).take(1).any(|&b| b == b'<')
     }
+}
+
+/// Read an already cleaned JSON tree (from [`Response::json`]) as `T`; a shape the tracker
+/// never sends is an error that does not quote the answer.
+pub fn decode<T: DeserializeOwned>(tracker: &'static str, value: Value) -> Result<T> {
+    T::deserialize(value).map_err(|e| {
+        Error::bad_response(tracker, format!("the JSON did not have the expected shape ({})", classify(&e)))
+    })
 }
 
 fn classify(e: &serde_json::Error) -> &'static str {

@@ -6,11 +6,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use reqwest::header::HeaderName;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
+use url::Url;
 
 use super::endpoints as E;
+use super::models::{
+    ActivityList, CategoryList, CustomFieldList, MembershipList, Named, Principal, PriorityList, ProjectList,
+    Ref, StatusList, TrackerList, UserAnswer, UserList, VersionList,
+};
 use crate::config::{HttpSettings, RedmineConfig};
 use crate::error::{Error, Result};
 use crate::http::{Auth, HttpClient, Request, Response};
@@ -26,29 +30,11 @@ pub struct RedmineApi {
     http: HttpClient,
     /// `scheme://host[:port]`, for the server's instructions.
     origin: String,
+    /// The configured URL with a trailing `/`: web pages are derived from it, never from
+    /// upstream text.
+    web: Url,
     anonymous: bool,
     cache: Arc<Cache>,
-}
-
-/// One entry of an enumeration (status, tracker, priority, activity, custom field).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Named {
-    pub id: u64,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub is_closed: bool,
-    #[serde(default)]
-    pub is_default: bool,
-    #[serde(default)]
-    pub active: Option<bool>,
-    /// Custom fields only: `issue`, `time_entry`, `project`, ...
-    #[serde(default)]
-    pub customized_type: Option<String>,
-    #[serde(default)]
-    pub field_format: Option<String>,
-    #[serde(default)]
-    pub possible_values: Option<Vec<Value>>,
 }
 
 /// Enumerations cached for the life of the process (they change only by an administrator).
@@ -112,12 +98,24 @@ impl RedmineApi {
             }
             None => Auth::None,
         };
+        let mut web = config.url.clone();
+        if !web.path().ends_with('/') {
+            web.set_path(&format!("{}/", web.path()));
+        }
+        web.set_query(None);
         Ok(Self {
             http: HttpClient::new(TRACKER, config.url.clone(), auth, settings)?,
             origin: crate::config::origin_of(&config.url),
+            web,
             anonymous: config.api_key.is_none(),
             cache: Arc::default(),
         })
+    }
+
+    /// The web page of an issue (`<id>` for the pattern of a list).
+    #[must_use]
+    pub fn issue_page(&self, id: &str) -> String {
+        format!("{}issues/{id}", self.web)
     }
 
     /// The path and query a request would go to (for dry-run output).
@@ -134,11 +132,9 @@ impl RedmineApi {
         Err(error_for(&response, subject, self.anonymous))
     }
 
-    /// `GET` a JSON document, refused unless it has the shape every Redmine answer has.
-    pub async fn get(&self, request: Request, subject: &str) -> Result<Value> {
-        let value = self.send(request, Subject::read(subject)).await?.json(TRACKER)?;
-        check_envelope(&value, subject)?;
-        Ok(value)
+    /// `GET` an answer and decode it into its model ([`super::models`]).
+    pub async fn get<T: DeserializeOwned>(&self, request: Request, subject: &str) -> Result<T> {
+        decode(&self.send(request, Subject::read(subject)).await?, subject)
     }
 
     /// Who the key belongs to, in one line.
@@ -149,20 +145,16 @@ impl RedmineApi {
                 "Acting anonymously on Redmine (REDMINE_ANONYMOUS=true): only public data is visible.".into(),
             );
         }
-        let user = self.get(E::CURRENT_USER.request(&[]), "the current user").await?;
-        let user = &user["user"];
         // Redmine answers 401 here for a key it does not know, even where anonymous access is
-        // allowed, so a 200 with a user id means the key really was accepted.
-        if !user["id"].is_u64() {
-            return Err(Error::bad_response(TRACKER, "the current-user answer has no user id"));
-        }
+        // allowed, so a 200 with a user (its id is required) means the key really was accepted.
+        let user = self.get::<UserAnswer>(E::CURRENT_USER.request(&[]), "the current user").await?.user;
         Ok(format!(
             "Acting as {} {} (login {}, id {}{}) on Redmine.",
-            str_of(user, "firstname"),
-            str_of(user, "lastname"),
-            str_of(user, "login"),
-            user["id"],
-            if user["admin"] == json!(true) { ", administrator" } else { "" }
+            user.firstname,
+            user.lastname,
+            user.login,
+            user.id,
+            if user.admin { ", administrator" } else { "" }
         ))
     }
 
@@ -177,16 +169,31 @@ impl RedmineApi {
 
     /// An enumeration, fetched once per process.
     pub async fn enumeration(&self, which: Enum) -> Result<&[Named]> {
-        let (cell, endpoint, key) = match which {
-            Enum::Status => (&self.cache.statuses, &E::STATUSES, "issue_statuses"),
-            Enum::Tracker => (&self.cache.trackers, &E::TRACKERS, "trackers"),
-            Enum::Priority => (&self.cache.priorities, &E::PRIORITIES, "issue_priorities"),
-            Enum::Activity => (&self.cache.activities, &E::ACTIVITIES, "time_entry_activities"),
+        let cell = match which {
+            Enum::Status => &self.cache.statuses,
+            Enum::Tracker => &self.cache.trackers,
+            Enum::Priority => &self.cache.priorities,
+            Enum::Activity => &self.cache.activities,
         };
         let list = cell
             .get_or_try_init(|| async {
-                let value = self.get(endpoint.request(&[]), &format!("the {} list", which.label())).await?;
-                parse_list(&value, key)
+                let subject = format!("the {} list", which.label());
+                Ok::<_, Error>(match which {
+                    Enum::Status => {
+                        self.get::<StatusList>(E::STATUSES.request(&[]), &subject).await?.issue_statuses
+                    }
+                    Enum::Tracker => {
+                        self.get::<TrackerList>(E::TRACKERS.request(&[]), &subject).await?.trackers
+                    }
+                    Enum::Priority => {
+                        self.get::<PriorityList>(E::PRIORITIES.request(&[]), &subject).await?.issue_priorities
+                    }
+                    Enum::Activity => {
+                        self.get::<ActivityList>(E::ACTIVITIES.request(&[]), &subject)
+                            .await?
+                            .time_entry_activities
+                    }
+                })
             })
             .await?;
         Ok(list.as_slice())
@@ -198,19 +205,17 @@ impl RedmineApi {
             .cache
             .custom_fields
             .get_or_try_init(|| async {
-                let value = self
-                    .send(E::CUSTOM_FIELDS.request(&[]), Subject::read("the custom field definitions"))
-                    .await
-                    .map_err(|e| match e {
+                let subject = "the custom field definitions";
+                let list: CustomFieldList =
+                    self.get(E::CUSTOM_FIELDS.request(&[]), subject).await.map_err(|e| match e {
                         Error::Forbidden(_) => Error::Forbidden(
                             "custom field definitions are visible to Redmine administrators only; \
                              an issue's custom fields (with their ids) show in redmine_get_issue"
                                 .into(),
                         ),
                         other => other,
-                    })?
-                    .json(TRACKER)?;
-                parse_list(&value, "custom_fields")
+                    })?;
+                Ok::<_, Error>(list.custom_fields)
             })
             .await?;
         Ok(list.as_slice())
@@ -234,7 +239,7 @@ impl RedmineApi {
             return Ok(id);
         }
         let list = self.enumeration(which).await?;
-        find_named(list, value).ok_or_else(|| {
+        find_named(names_of(list), value).ok_or_else(|| {
             Error::invalid(
                 arg,
                 format!(
@@ -250,19 +255,22 @@ impl RedmineApi {
     // -----------------------------------------------------------------------------------------
     // Users
 
-    /// Remember user names seen in an answer (`{"id":5,"name":"John Smith"}` objects).
-    pub fn remember_users(&self, value: &Value) {
-        let mut found = Vec::new();
-        collect_users(value, &mut found, 0);
-        if found.is_empty() {
-            return;
-        }
+    /// Remember the names of users an answer names (authors, assignees, members, ...).
+    pub fn remember_users<'a>(&self, people: impl IntoIterator<Item = &'a Ref>) {
         if let (Ok(mut users), Ok(mut ids)) = (self.cache.users.lock(), self.cache.user_ids.lock()) {
-            for (id, name) in found {
-                ids.insert(name.to_lowercase(), id);
-                users.insert(id, name);
+            for person in people {
+                ids.insert(person.name.to_lowercase(), person.id);
+                users.insert(person.id, person.name.clone());
             }
         }
+    }
+
+    /// Remember the users among a project's members.
+    pub fn remember_members(&self, members: &MembershipList) {
+        self.remember_users(members.memberships.iter().filter_map(|m| match &m.principal {
+            Principal::User(user) => Some(user),
+            _ => None,
+        }));
     }
 
     /// A user's name if one was seen, else `user #id`.
@@ -276,11 +284,14 @@ impl RedmineApi {
 
     /// Make sure the names of a project's members are known (for journal rendering).
     pub async fn learn_members(&self, project: &str) {
-        if let Ok(value) = self
-            .get(E::PROJECT_MEMBERSHIPS.request(&[project]).query("limit", 100), "the project's members")
+        if let Ok(members) = self
+            .get::<MembershipList>(
+                E::PROJECT_MEMBERSHIPS.request(&[project]).query("limit", 100),
+                "the project's members",
+            )
             .await
         {
-            self.remember_users(&value);
+            self.remember_members(&members);
         }
     }
 
@@ -299,14 +310,14 @@ impl RedmineApi {
             return Ok(id.to_string());
         }
         // Administrators: /users.json?name= matches login, first and last name, mail.
-        match self.get(E::USERS.request(&[]).query("name", value).query("limit", 25), "the user list").await {
-            Ok(users) => {
-                let list = users["users"].as_array().cloned().unwrap_or_default();
-                let exact: Vec<&Value> = list
+        let users = E::USERS.request(&[]).query("name", value).query("limit", 25);
+        match self.get::<UserList>(users, "the user list").await {
+            Ok(UserList { users: list }) => {
+                let exact: Vec<_> = list
                     .iter()
                     .filter(|u| {
-                        let full = format!("{} {}", str_of(u, "firstname"), str_of(u, "lastname"));
-                        str_of(u, "login").eq_ignore_ascii_case(value) || full.eq_ignore_ascii_case(value)
+                        let full = format!("{} {}", u.firstname, u.lastname);
+                        u.login.eq_ignore_ascii_case(value) || full.eq_ignore_ascii_case(value)
                     })
                     .collect();
                 let pick = if exact.len() == 1 {
@@ -316,22 +327,14 @@ impl RedmineApi {
                 } else {
                     None
                 };
-                if let Some(id) = pick.and_then(|u| u["id"].as_u64()) {
-                    return Ok(id.to_string());
+                if let Some(user) = pick {
+                    return Ok(user.id.to_string());
                 }
                 if list.len() > 1 {
                     let names: Vec<String> = list
                         .iter()
                         .take(10)
-                        .map(|u| {
-                            format!(
-                                "{} {} (login {}, id {})",
-                                str_of(u, "firstname"),
-                                str_of(u, "lastname"),
-                                str_of(u, "login"),
-                                u["id"]
-                            )
-                        })
+                        .map(|u| format!("{} {} (login {}, id {})", u.firstname, u.lastname, u.login, u.id))
                         .collect();
                     let more = list.len().saturating_sub(names.len());
                     let more = if more > 0 { format!(" and {more} more") } else { String::new() };
@@ -346,16 +349,9 @@ impl RedmineApi {
                 let projects: Vec<String> = match project {
                     Some(p) => vec![p.to_owned()],
                     None => self
-                        .get(E::PROJECTS.request(&[]).query("limit", 25), "the project list")
+                        .get::<ProjectList>(E::PROJECTS.request(&[]).query("limit", 25), "the project list")
                         .await
-                        .map(|v| {
-                            v["projects"]
-                                .as_array()
-                                .map(|a| {
-                                    a.iter().filter_map(|p| p["id"].as_u64()).map(|i| i.to_string()).collect()
-                                })
-                                .unwrap_or_default()
-                        })
+                        .map(|list| list.projects.iter().map(|p| p.id.to_string()).collect())
                         .unwrap_or_default(),
                 };
                 for p in &projects {
@@ -394,9 +390,11 @@ impl RedmineApi {
                 "give the version's numeric id, or also give `project` to use its name",
             ));
         };
-        let list = self.get(E::PROJECT_VERSIONS.request(&[project]), &format!("project `{project}`")).await?;
-        let versions = parse_list(&list, "versions")?;
-        find_named(&versions, value).ok_or_else(|| {
+        let versions = self
+            .get::<VersionList>(E::PROJECT_VERSIONS.request(&[project]), &format!("project `{project}`"))
+            .await?
+            .versions;
+        find_named(versions.iter().map(|v| (v.id, v.name.as_str())), value).ok_or_else(|| {
             Error::invalid(
                 arg,
                 format!(
@@ -413,10 +411,11 @@ impl RedmineApi {
         if let Some(id) = numeric_id(value) {
             return Ok(id);
         }
-        let list =
-            self.get(E::PROJECT_CATEGORIES.request(&[project]), &format!("project `{project}`")).await?;
-        let categories = parse_list(&list, "issue_categories")?;
-        find_named(&categories, value).ok_or_else(|| {
+        let categories = self
+            .get::<CategoryList>(E::PROJECT_CATEGORIES.request(&[project]), &format!("project `{project}`"))
+            .await?
+            .issue_categories;
+        find_named(names_of(&categories), value).ok_or_else(|| {
             Error::invalid(
                 arg,
                 format!(
@@ -438,7 +437,7 @@ impl RedmineApi {
         if let Some(id) = numeric_id(name) {
             return Ok(id);
         }
-        if let Some(id) = find_named(known, name) {
+        if let Some(id) = find_named(names_of(known), name) {
             return Ok(id);
         }
         let defs = self.custom_fields().await.map_err(|e| match e {
@@ -456,7 +455,7 @@ impl RedmineApi {
             .filter(|d| d.customized_type.as_deref().is_none_or(|t| t == "issue"))
             .cloned()
             .collect();
-        find_named(&issue_fields, name).ok_or_else(|| {
+        find_named(names_of(&issue_fields), name).ok_or_else(|| {
             Error::invalid(
                 "custom_fields",
                 format!(
@@ -472,9 +471,18 @@ impl RedmineApi {
     }
 }
 
-fn parse_list(value: &Value, key: &str) -> Result<Vec<Named>> {
-    serde_json::from_value(value.get(key).cloned().unwrap_or(Value::Array(Vec::new())))
-        .map_err(|_| Error::bad_response(TRACKER, format!("the {key} list did not have the expected shape")))
+/// Decode an answer into its model; a shape Redmine never sends is an error naming the call.
+pub fn decode<T: DeserializeOwned>(response: &Response, subject: &str) -> Result<T> {
+    response.json(TRACKER).map_err(|e| {
+        // JSON of the wrong shape (not a body that is no JSON at all): say which call, and
+        // whether the envelope itself is wrong. The answer is never quoted.
+        let what = match response.json::<serde_json::Value>(TRACKER) {
+            Ok(value) if !value.is_object() => "is not a JSON object",
+            Ok(_) => "is not shaped as Redmine sends it (a field is missing or has the wrong type)",
+            Err(_) => return e,
+        };
+        Error::bad_response(TRACKER, format!("the answer for {} {what}", crate::render::label_line(subject)))
+    })
 }
 
 /// A positive number given as text.
@@ -482,78 +490,14 @@ fn numeric_id(value: &str) -> Option<u64> {
     value.trim().parse::<u64>().ok().filter(|id| *id > 0)
 }
 
-/// Case-insensitive name match, ignoring surrounding space.
+/// Ids and names of enumeration entries, for [`find_named`].
+fn names_of(list: &[Named]) -> impl Iterator<Item = (u64, &str)> {
+    list.iter().map(|e| (e.id, e.name.as_str()))
+}
+
+/// Case-insensitive match of `(id, name)` pairs, ignoring surrounding space.
 #[must_use]
-pub fn find_named(list: &[Named], name: &str) -> Option<u64> {
+pub fn find_named<'a>(list: impl IntoIterator<Item = (u64, &'a str)>, name: &str) -> Option<u64> {
     let name = name.trim();
-    list.iter().find(|e| e.name.trim().eq_ignore_ascii_case(name)).map(|e| e.id)
-}
-
-/// Every `{"id": N, "name": "..."}` under user-ish keys.
-fn collect_users(value: &Value, out: &mut Vec<(u64, String)>, depth: usize) {
-    if depth > 6 {
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                if matches!(k.as_str(), "user" | "author" | "assigned_to")
-                    && let (Some(id), Some(name)) = (v["id"].as_u64(), v["name"].as_str())
-                {
-                    out.push((id, name.to_owned()));
-                }
-                if k == "watchers" {
-                    for w in v.as_array().into_iter().flatten() {
-                        if let (Some(id), Some(name)) = (w["id"].as_u64(), w["name"].as_str()) {
-                            out.push((id, name.to_owned()));
-                        }
-                    }
-                }
-                collect_users(v, out, depth + 1);
-            }
-            if let (Some(id), Some(login)) =
-                (map.get("id").and_then(Value::as_u64), map.get("login").and_then(Value::as_str))
-            {
-                out.push((id, login.to_owned()));
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                collect_users(v, out, depth + 1);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A string field, or "".
-#[must_use]
-pub fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
-    value.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-/// Every Redmine JSON answer is an object holding its resource (`{"issue": {...}}`) or its
-/// list (`{"issues": [{...}], "total_count": 3}`). Anything else (an array, `null`, a bare
-/// string or number, a resource that is not an object, a list of non-objects) is not what
-/// Redmine sends: an error, never an empty or made-up result.
-fn check_envelope(value: &Value, subject: &str) -> Result<()> {
-    let unexpected = |what: &str| {
-        Err(Error::bad_response(
-            TRACKER,
-            format!("the answer for {} {what}", crate::render::label_line(subject)),
-        ))
-    };
-    let Some(map) = value.as_object() else {
-        return unexpected("is not a JSON object");
-    };
-    let mut holds_resource = false;
-    for item in map.values() {
-        match item {
-            Value::Object(_) => holds_resource = true,
-            Value::Array(items) if items.iter().all(Value::is_object) => holds_resource = true,
-            Value::Array(_) => return unexpected("has a list whose entries are not objects"),
-            _ => {}
-        }
-    }
-    if holds_resource { Ok(()) } else { unexpected("holds no resource and no list") }
+    list.into_iter().find(|(_, n)| n.trim().eq_ignore_ascii_case(name)).map(|(id, _)| id)
 }

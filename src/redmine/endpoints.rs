@@ -31,6 +31,8 @@ pub const ADD_RELATION: Endpoint = Endpoint::new(Method::POST, "/issues/{id}/rel
 
 pub const ATTACHMENT: Endpoint = get("/attachments/{id}.json");
 pub const ATTACHMENT_DOWNLOAD: Endpoint = get("/attachments/download/{id}");
+pub const UPDATE_JOURNAL: Endpoint = Endpoint::new(Method::PUT, "/journals/{id}.json");
+pub const UPLOAD: Endpoint = Endpoint::new(Method::POST, "/uploads.json");
 
 pub const TIME_ENTRIES: Endpoint = get("/time_entries.json");
 pub const LOG_TIME: Endpoint = Endpoint::new(Method::POST, "/time_entries.json");
@@ -42,3 +44,12 @@ pub const UPDATE_WIKI_PAGE: Endpoint = Endpoint::new(Method::PUT, "/projects/{pr
 
 pub const SEARCH: Endpoint = get("/search.json");
 pub const PROJECT_SEARCH: Endpoint = get("/projects/{project}/search.json");
+
+pub const QUERIES: Endpoint = get("/queries.json");
+pub const ADD_WATCHER: Endpoint = Endpoint::new(Method::POST, "/issues/{id}/watchers.json");
+pub const REMOVE_WATCHER: Endpoint = Endpoint::new(Method::DELETE, "/issues/{id}/watchers/{user}.json");
+pub const RELATION: Endpoint = get("/relations/{id}.json");
+pub const DELETE_RELATION: Endpoint = Endpoint::new(Method::DELETE, "/relations/{id}.json");
+pub const TIME_ENTRY: Endpoint = get("/time_entries/{id}.json");
+pub const UPDATE_TIME_ENTRY: Endpoint = Endpoint::new(Method::PUT, "/time_entries/{id}.json");
+pub const DELETE_TIME_ENTRY: Endpoint = Endpoint::new(Method::DELETE, "/time_entries/{id}.json");

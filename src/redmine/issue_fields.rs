@@ -7,8 +7,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::client::{Enum, Named, RedmineApi, TRACKER};
+use super::client::{Enum, RedmineApi};
 use super::endpoints as E;
+use super::models::{IssueList, Named, ProjectAnswer, UserAnswer};
 use super::params::*;
 use crate::error::{Error, Result};
 use crate::params::{self};
@@ -179,14 +180,15 @@ pub(super) async fn issue_body(
 
 /// Resolve `me` to the key's own user id (writes need a number).
 async fn me_id(api: &RedmineApi) -> Result<String> {
-    let v = api.get(E::CURRENT_USER.request(&[]), "the current user").await?;
-    v["user"]["id"].as_u64().map(|i| i.to_string()).ok_or_else(|| Error::bad_response(TRACKER, "no user id"))
+    let answer: UserAnswer = api.get(E::CURRENT_USER.request(&[]), "the current user").await?;
+    Ok(answer.user.id.to_string())
 }
 
 /// A project's numeric id (and a clear error when it is not visible).
 pub(super) async fn project_id(api: &RedmineApi, project: &str) -> Result<u64> {
-    let v = api.get(E::PROJECT.request(&[project]), &format!("project `{project}`")).await?;
-    v["project"]["id"].as_u64().ok_or_else(|| Error::bad_response(TRACKER, "project without id"))
+    let answer: ProjectAnswer =
+        api.get(E::PROJECT.request(&[project]), &format!("project `{project}`")).await?;
+    Ok(answer.project.id)
 }
 
 /// Custom fields used by a project's issues (names and ids), for keys that cannot read the
@@ -196,22 +198,24 @@ pub(super) async fn project_custom_fields(
     project: u64,
     fields: &IssueFields,
 ) -> Vec<Named> {
-    let by_name =
-        fields.custom_fields.as_ref().is_some_and(|c| c.keys().any(|k| k.trim().parse::<u64>().is_err()));
-    if !by_name {
-        return Vec::new();
+    match &fields.custom_fields {
+        Some(c) if c.keys().any(|k| k.trim().parse::<u64>().is_err()) => {
+            custom_fields_in_use(api, Some(&project.to_string())).await
+        }
+        _ => Vec::new(),
     }
+}
+
+/// The custom fields (names and ids) on recent issues of a project, or of any project: what a
+/// key that cannot read the definitions (`/custom_fields.json` is for administrators) knows.
+pub(super) async fn custom_fields_in_use(api: &RedmineApi, project: Option<&str>) -> Vec<Named> {
     let request =
-        E::ISSUES.request(&[]).query("project_id", project).query("status_id", "*").query("limit", 25);
+        E::ISSUES.request(&[]).query_opt("project_id", project).query("status_id", "*").query("limit", 25);
     let mut known: Vec<Named> = Vec::new();
-    if let Ok(v) = api.get(request, "the project's issues").await {
-        for issue in v["issues"].as_array().into_iter().flatten() {
-            for c in issue["custom_fields"].as_array().into_iter().flatten() {
-                if let Ok(n) = serde_json::from_value::<Named>(c.clone())
-                    && !known.iter().any(|k| k.id == n.id)
-                {
-                    known.push(n);
-                }
+    if let Ok(list) = api.get::<IssueList>(request, "the project's issues").await {
+        for c in list.issues.iter().flat_map(|i| &i.custom_fields) {
+            if !known.iter().any(|k| k.id == c.id) {
+                known.push(Named::new(c.id, &c.name));
             }
         }
     }

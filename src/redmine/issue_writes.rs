@@ -8,10 +8,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::client::{Named, Subject, TRACKER, str_of};
+use super::attachments::{attached_line, upload_entry};
+use super::client::{Subject, decode};
 use super::endpoints as E;
 use super::issue_fields::{IssueFields, issue_body, precheck, project_custom_fields, project_id};
 use super::issues::fetch_issue;
+use super::models::{Issue, IssueAnswer, Named, RelationAnswer};
 use super::params::*;
 use super::render::{self};
 use crate::error::{Error, Result};
@@ -24,6 +26,8 @@ pub struct CreateIssueParams {
     pub project: NameOrId,
     #[serde(flatten)]
     pub fields: IssueFields,
+    /// Local file to attach (under TRACKER_MCP_UPLOAD_DIRS).
+    pub path: Option<String>,
     /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
@@ -42,6 +46,8 @@ pub struct UpdateIssueParams {
     /// Make `notes` private.
     #[serde(default)]
     pub private_notes: bool,
+    /// Local file to attach (under TRACKER_MCP_UPLOAD_DIRS).
+    pub path: Option<String>,
     /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
@@ -56,6 +62,23 @@ pub struct AddNoteParams {
     /// Private note.
     #[serde(default)]
     pub private: bool,
+    /// Local file to attach (under TRACKER_MCP_UPLOAD_DIRS).
+    pub path: Option<String>,
+    /// Only show the request.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct EditNoteParams {
+    /// Issue id.
+    pub id: i64,
+    /// The note's journal id (get shows it).
+    pub journal_id: i64,
+    /// Comment (Redmine markup).
+    pub notes: String,
+    /// Private note.
+    pub private: Option<bool>,
     /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
@@ -71,6 +94,15 @@ pub struct AddRelationParams {
     pub relation_type: String,
     /// Days (precedes/follows).
     pub delay: Option<i64>,
+    /// Only show the request.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DeleteRelationParams {
+    /// Relation id (redmine_get_issue lists them).
+    pub id: i64,
     /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
@@ -97,10 +129,15 @@ impl TrackerServer {
         if p.fields.subject.is_none() {
             return Err(Error::invalid("subject", "is required to create an issue"));
         }
+        let file = p.path.as_deref().map(|path| self.local_file(path)).transpose()?;
         let pid = project_id(api, &project).await?;
         let known = project_custom_fields(api, pid, &p.fields).await;
         let mut body = issue_body(api, &p.fields, Some(&project), &known).await?;
         body.insert("project_id".into(), json!(pid));
+        if let Some(file) = file {
+            body.insert("uploads".into(), json!([upload_entry(api, file, p.dry_run).await?]));
+        }
+        let attached = attached_line(body.get("uploads").and_then(|u| u.get(0)));
         let body = json!({ "issue": body });
         let request = E::CREATE_ISSUE.request(&[]).json(body.clone());
         if p.dry_run {
@@ -108,17 +145,16 @@ impl TrackerServer {
         }
         let created =
             api.send(request, Subject::write("add issues to", &format!("project `{project}`"))).await?;
-        let created: Value = created.json(TRACKER)?;
-        let i = &created["issue"];
+        let i = decode::<IssueAnswer>(&created, "the created issue")?.issue;
         Ok(format!(
-            "Created issue {}\n(redmine_get_issue id={} shows it in full)",
-            render::issue_line(i),
-            i["id"]
+            "Created issue {}{attached}\n(redmine_get_issue id={} shows it in full)\nWeb: {}",
+            render::issue_line(&i),
+            i.id,
+            api.issue_page(&i.id.to_string())
         ))
     }
 
-    /// Change any fields of an issue (status, assignee, % done, custom fields, ...), optionally
-    /// with a comment. Reports fields Redmine did not apply (e.g. a disallowed status change).
+    /// Change an issue's fields, optionally with a comment. Reports fields Redmine did not apply (e.g. a disallowed status change).
     #[tool(
         name = "redmine_update_issue",
         annotations(
@@ -135,12 +171,10 @@ impl TrackerServer {
         precheck(&p.fields)?;
         let target_project = opt_project(p.project.as_ref())?;
         let notes = p.notes.as_deref().map(|n| params::text("notes", n, TEXT_MAX)).transpose()?;
+        let file = p.path.as_deref().map(|path| self.local_file(path)).transpose()?;
         let before = fetch_issue(api, &id, "allowed_statuses").await?;
-        let project_now = before["issue"]["project"]["id"].to_string();
-        let known: Vec<Named> = before["issue"]["custom_fields"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|c| serde_json::from_value(c.clone()).ok()).collect())
-            .unwrap_or_default();
+        let project_now = before.project.id.to_string();
+        let known: Vec<Named> = before.custom_fields.iter().map(|c| Named::new(c.id, &c.name)).collect();
         let mut body =
             issue_body(api, &p.fields, Some(target_project.as_deref().unwrap_or(&project_now)), &known)
                 .await?;
@@ -153,10 +187,17 @@ impl TrackerServer {
                 body.insert("private_notes".into(), json!(true));
             }
         }
-        if body.is_empty() {
-            return Err(Error::invalid("fields", "nothing to change: give at least one field or `notes`"));
+        if body.is_empty() && file.is_none() {
+            return Err(Error::invalid(
+                "fields",
+                "nothing to change: give at least one field, `notes` or `path`",
+            ));
         }
-        check_transition(&before["issue"], body.get("status_id"))?;
+        check_transition(&before, body.get("status_id"))?;
+        if let Some(file) = file {
+            body.insert("uploads".into(), json!([upload_entry(api, file, p.dry_run).await?]));
+        }
+        let attached = attached_line(body.get("uploads").and_then(|u| u.get(0)));
         let requested = body.clone();
         let body = json!({ "issue": body });
         let request = E::UPDATE_ISSUE.request(&[&id]).json(body.clone());
@@ -164,16 +205,15 @@ impl TrackerServer {
             return dry_run(api, &request, &body);
         }
         api.send(request, Subject::write("change", &format!("issue {id}"))).await?;
-        let after = fetch_issue(api, &id, "").await?;
-        let i = &after["issue"];
-        let mut out = format!("Updated issue {}", render::issue_line(i));
+        let i = fetch_issue(api, &id, "").await?;
+        let mut out = format!("Updated issue {}{attached}", render::issue_line(&i));
         let mut dropped = Vec::new();
         for (key, field, label) in CHECKED {
             if let Some(want) = requested.get(*key) {
-                let have = i.get(*field).map(|v| v["id"].clone()).unwrap_or(Value::Null);
+                let have = field(&i);
                 let unchanged = match want {
-                    Value::String(s) if s.is_empty() => !have.is_null(),
-                    w => &have != w,
+                    Value::String(s) if s.is_empty() => have.is_some(),
+                    w => w.as_u64() != have,
                 };
                 if unchanged {
                     dropped.push(*label);
@@ -181,7 +221,7 @@ impl TrackerServer {
             }
         }
         if let Some(want) = requested.get("done_ratio")
-            && i.get("done_ratio") != Some(want)
+            && want.as_u64() != i.done_ratio
         {
             dropped.push("done_ratio (Redmine may compute % done from the status or subtasks)");
         }
@@ -192,6 +232,7 @@ impl TrackerServer {
                 dropped.join("; ")
             );
         }
+        let _ = write!(out, "\nWeb: {}", api.issue_page(&i.id.to_string()));
         Ok(out)
     }
 
@@ -210,11 +251,16 @@ impl TrackerServer {
         let api = self.redmine()?;
         let id = id_str("id", p.id)?;
         let notes = params::text("notes", &p.notes, TEXT_MAX)?;
+        let file = p.path.as_deref().map(|path| self.local_file(path)).transpose()?;
         let mut issue = Map::new();
         issue.insert("notes".into(), json!(notes));
         if p.private {
             issue.insert("private_notes".into(), json!(true));
         }
+        if let Some(file) = file {
+            issue.insert("uploads".into(), json!([upload_entry(api, file, p.dry_run).await?]));
+        }
+        let attached = attached_line(issue.get("uploads").and_then(|u| u.get(0)));
         let body = json!({ "issue": issue });
         let request = E::UPDATE_ISSUE.request(&[&id]).json(body.clone());
         if p.dry_run {
@@ -223,20 +269,21 @@ impl TrackerServer {
         api.send(request, Subject::write("comment on", &format!("issue {id}"))).await?;
         let after = fetch_issue(api, &id, "journals").await?;
         let want = crate::render::normalize_newlines(notes);
-        let journal = after["issue"]["journals"]
-            .as_array()
-            .and_then(|js| {
-                js.iter().rev().find(|j| crate::render::normalize_newlines(str_of(j, "notes")) == want)
-            })
-            .map(|j| j["id"].to_string());
+        let journal = after
+            .journals
+            .iter()
+            .flatten()
+            .rev()
+            .find(|j| crate::render::normalize_newlines(&j.notes) == want)
+            .map(|j| j.id.to_string());
         Ok(format!(
-            "Added a {}note to issue #{id}{}.",
+            "Added a {}note to issue #{id}{}.{attached}",
             if p.private { "private " } else { "" },
             journal.map(|j| format!(" as journal {j}")).unwrap_or_default()
         ))
     }
 
-    /// Relate two issues (relates, duplicates, blocks, precedes, copied_to and their reverses).
+    /// Relate two issues.
     #[tool(
         name = "redmine_add_relation",
         annotations(
@@ -278,59 +325,137 @@ impl TrackerServer {
         if p.dry_run {
             return dry_run(api, &request, &body);
         }
-        let created: Value = api
-            .send(request, Subject::write("add relations to", &format!("issue {id}")))
-            .await?
-            .json(TRACKER)?;
-        let r = &created["relation"];
+        let response = api.send(request, Subject::write("add relations to", &format!("issue {id}"))).await?;
+        let r = decode::<RelationAnswer>(&response, "the added relation")?.relation;
         Ok(format!(
             "Added relation {}: #{} {} #{}{}",
-            r["id"],
-            r["issue_id"],
-            str_of(r, "relation_type"),
-            r["issue_to_id"],
-            r["delay"].as_i64().map(|d| format!(" (delay {d} days)")).unwrap_or_default()
+            r.id,
+            r.issue_id,
+            r.relation_type,
+            r.issue_to_id,
+            r.delay.map(|d| format!(" (delay {d} days)")).unwrap_or_default()
         ))
+    }
+
+    /// Replace a note's text (its field changes stay). Redmine 5.0 takes
+    /// it from the note's author (with "Edit own notes") or with "Edit notes".
+    #[tool(
+        name = "redmine_edit_note",
+        annotations(
+            title = "Redmine: edit note",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn redmine_edit_note(&self, Parameters(p): Parameters<EditNoteParams>) -> Result<String> {
+        let api = self.redmine()?;
+        let id = id_str("id", p.id)?;
+        let journal = id_str("journal_id", p.journal_id)?;
+        // Never empty (`params::text`): Redmine deletes an entry left with no text and no change.
+        let notes = params::text("notes", &p.notes, TEXT_MAX)?;
+        let before = fetch_issue(api, &id, "journals").await?;
+        if !before.journals.iter().flatten().any(|j| j.id.to_string() == journal) {
+            return Err(Error::NotFound(format!(
+                "issue {id} has no history entry {journal} visible with this key (redmine_get_issue lists them)"
+            )));
+        }
+        let mut entry = Map::new();
+        entry.insert("notes".into(), json!(notes));
+        if let Some(private) = p.private {
+            entry.insert("private_notes".into(), json!(private));
+        }
+        let body = json!({ "journal": entry });
+        let request = E::UPDATE_JOURNAL.request(&[&journal]).json(body.clone());
+        if p.dry_run {
+            return dry_run(api, &request, &body);
+        }
+        api.send(request, Subject::write("edit", &format!("note {journal} of issue {id}"))).await?;
+        // Redmine answers 204 even when it ignored the text (no right to edit that note).
+        let after = fetch_issue(api, &id, "journals").await?;
+        let now = after.journals.iter().flatten().find(|j| j.id.to_string() == journal);
+        match now {
+            Some(j)
+                if crate::render::normalize_newlines(&j.notes)
+                    == crate::render::normalize_newlines(notes) =>
+            {
+                Ok(format!(
+                    "Edited note {journal} of issue #{id}{}.",
+                    if j.private_notes { " (private)" } else { "" }
+                ))
+            }
+            _ => Err(Error::Forbidden(format!(
+                "Redmine accepted the edit of note {journal} on issue {id} but did not apply it: this key may \
+                 not edit that note (it needs \"Edit notes\", or \"Edit own notes\" on its own)"
+            ))),
+        }
+    }
+
+    /// Remove a relation, by its id.
+    #[tool(
+        name = "redmine_delete_relation",
+        annotations(
+            title = "Redmine: delete relation",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn redmine_delete_relation(
+        &self,
+        Parameters(p): Parameters<DeleteRelationParams>,
+    ) -> Result<String> {
+        let api = self.redmine()?;
+        let id = id_str("id", p.id)?;
+        let subject = format!("relation {id}");
+        // Read first: a clear "does not exist", and the result says what was removed.
+        let r = api.get::<RelationAnswer>(E::RELATION.request(&[&id]), &subject).await?.relation;
+        let what = format!("#{} {} #{}", r.issue_id, r.relation_type, r.issue_to_id);
+        let request = E::DELETE_RELATION.request(&[&id]);
+        if p.dry_run {
+            return Ok(format!("{}\nRelation {id}: {what}", dry_run_bare(api, &request)?));
+        }
+        api.send(request, Subject::write("delete", &subject)).await?;
+        Ok(format!("Deleted relation {id}: {what}."))
     }
 }
 
-/// Fields whose value Redmine may silently drop; checked after an update.
-const CHECKED: &[(&str, &str, &str)] = &[
+/// The id an issue now has in one of the [`CHECKED`] fields.
+type Field = fn(&Issue) -> Option<u64>;
+
+/// Fields whose value Redmine may silently drop; checked after an update: the request key,
+/// the issue's value, the label of the warning.
+const CHECKED: &[(&str, Field, &str)] = &[
     (
         "status_id",
-        "status",
+        |i| Some(i.status.id),
         "status (this user's role may not make that transition; see \"Statuses this user may set\" in redmine_get_issue)",
     ),
-    ("tracker_id", "tracker", "tracker"),
-    ("priority_id", "priority", "priority"),
-    ("assigned_to_id", "assigned_to", "assignee"),
-    ("fixed_version_id", "fixed_version", "version"),
-    ("category_id", "category", "category"),
+    ("tracker_id", |i| Some(i.tracker.id), "tracker"),
+    ("priority_id", |i| Some(i.priority.id), "priority"),
+    ("assigned_to_id", |i| i.assigned_to.as_ref().map(|r| r.id), "assignee"),
+    ("fixed_version_id", |i| i.fixed_version.as_ref().map(|r| r.id), "version"),
+    ("category_id", |i| i.category.as_ref().map(|r| r.id), "category"),
 ];
 
 /// Redmine silently ignores a status its workflow does not allow this user (204, nothing
 /// changed), so the transition is checked first against the issue's `allowed_statuses`.
-fn check_transition(issue: &Value, status_id: Option<&Value>) -> Result<()> {
-    let (Some(wanted), Some(allowed)) = (status_id, issue["allowed_statuses"].as_array()) else {
+fn check_transition(issue: &Issue, status_id: Option<&Value>) -> Result<()> {
+    let allowed = &issue.allowed_statuses;
+    let Some(wanted) = status_id.and_then(Value::as_u64) else {
         return Ok(());
     };
-    if allowed.is_empty() || *wanted == issue["status"]["id"] || allowed.iter().any(|s| s["id"] == *wanted) {
+    if allowed.is_empty() || wanted == issue.status.id || allowed.iter().any(|s| s.id == wanted) {
         return Ok(());
     }
-    let name_of = |id: &Value| {
-        allowed
-            .iter()
-            .find(|s| s["id"] == *id)
-            .and_then(|s| s["name"].as_str())
-            .map_or_else(|| id.to_string(), str::to_owned)
-    };
-    let names: Vec<&str> = allowed.iter().filter_map(|s| s["name"].as_str()).collect();
+    let names: Vec<&str> = allowed.iter().map(|s| s.name.as_str()).collect();
     Err(Error::invalid(
         "status",
         format!(
-            "{} -> status {} is not allowed for this user by the workflow; allowed: {}",
-            issue["status"]["name"].as_str().unwrap_or("current status"),
-            name_of(wanted),
+            "{} -> status {wanted} is not allowed for this user by the workflow; allowed: {}",
+            issue.status.name,
             names.join(", ")
         ),
     ))

@@ -7,10 +7,13 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::client::{Enum, Named, RedmineApi, str_of};
+use super::client::{Enum, RedmineApi};
 use super::endpoints as E;
+use super::issue_fields::custom_fields_in_use;
+use super::models::{CategoryList, Issue, IssueAnswer, IssueList, Named, ProjectAnswer, VersionList};
 use super::params::*;
 use super::render::{self, DetailNames, IssueView};
 use crate::error::{Error, Result};
@@ -44,8 +47,33 @@ pub struct SearchIssuesParams {
     pub updated: Option<String>,
     /// e.g. `updated_on:desc,id` (default `id:desc`).
     pub sort: Option<String>,
+    /// Saved query name or id: its filters replace the others.
+    pub query: Option<NameOrId>,
+    /// By field name or id: {"Severity": "High"} (a list: any).
+    pub custom_fields: Option<std::collections::BTreeMap<String, Value>>,
     #[serde(flatten)]
     pub page: Page,
+}
+
+impl SearchIssuesParams {
+    /// The filter arguments given: Redmine ignores them all when a saved query is run.
+    fn filters_given(&self) -> Option<&'static str> {
+        [
+            ("status", self.status.is_some()),
+            ("tracker", self.tracker.is_some()),
+            ("assignee", self.assignee.is_some()),
+            ("author", self.author.is_some()),
+            ("priority", self.priority.is_some()),
+            ("version", self.version.is_some()),
+            ("parent", self.parent.is_some()),
+            ("subject", self.subject.is_some()),
+            ("created", self.created.is_some()),
+            ("updated", self.updated.is_some()),
+            ("custom_fields", self.custom_fields.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(arg, given)| given.then_some(arg))
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -83,6 +111,9 @@ impl TrackerServer {
         let limit = params::limit(p.page.limit)?;
         let offset = params::cursor(p.page.cursor.as_ref())?;
         let project = opt_project(p.project.as_ref())?;
+        if let Some(query) = &p.query {
+            return saved_query(api, &p, query, project, offset, limit).await;
+        }
         let mut request = E::ISSUES.request(&[]).query("limit", limit).query("offset", offset);
         let mut scope = Vec::new();
         if let Some(project) = &project {
@@ -136,6 +167,19 @@ impl TrackerServer {
             scope.push(format!("parent #{id}"));
             request = request.query("parent_id", id);
         }
+        if let Some(fields) = &p.custom_fields {
+            let known = if fields.keys().any(|k| k.trim().parse::<u64>().is_err()) {
+                custom_fields_in_use(api, project.as_deref()).await
+            } else {
+                Vec::new()
+            };
+            for (name, value) in fields {
+                let wanted = filter_value(name, value)?;
+                let id = api.resolve_custom_field(name, &known).await?;
+                scope.push(format!("{} {}", crate::render::one_line(name), wanted.replace('|', " or ")));
+                request = request.query(format!("cf_{id}"), wanted);
+            }
+        }
         if let Some(subject) = &p.subject {
             let s = params::text("subject", subject, 255)?;
             request = request.query("subject", format!("~{}", s.trim()));
@@ -157,17 +201,22 @@ impl TrackerServer {
         }
         let subject =
             project.as_ref().map_or_else(|| "the issue list".to_owned(), |p| format!("project `{p}`"));
-        let value = api.get(request, &subject).await?;
+        let list: IssueList = api.get(request, &subject).await?;
         let mut header = format!("Issues ({})", scope.join(", "));
         if p.status.is_none() {
             header.push_str(" — open only by default; status=\"*\" includes closed");
         }
-        Ok(render::issue_list(&value, offset, limit, &header))
+        let mut out = render::issue_list(&list, offset, limit, &header);
+        if !list.issues.is_empty() {
+            // Above the paging line, which stays last.
+            let at = out.rfind('\n').map_or(0, |i| i + 1);
+            out.insert_str(at, &format!("Web: {}\n", api.issue_page("<id>")));
+        }
+        Ok(out)
     }
 
-    /// One issue in full: fields, custom fields, description, history (comments and field
-    /// changes such as "Status: New -> In Progress"), relations, subtasks, watchers, attachments.
-    /// Text written by tracker users comes fenced as data.
+    /// One issue in full, with history, relations and attachments. The history shows comments and field changes such as "Status: New -> In
+    /// Progress". Text written by tracker users comes fenced as data.
     #[tool(
         name = "redmine_get_issue",
         annotations(
@@ -184,27 +233,27 @@ impl TrackerServer {
         let text_offset = opt_offset("text_offset", p.text_offset)?;
         let journal_offset = opt_offset("journal_offset", p.journal_offset)?;
         let journal_id = p.journal_id.map(|j| params::positive_id("journal_id", j)).transpose()?;
-        let value =
+        let issue =
             fetch_issue(api, &id, "journals,attachments,relations,children,watchers,allowed_statuses")
                 .await?;
-        let names = detail_names(api, &value).await;
+        let names = detail_names(api, &issue).await;
         if let Some(j) = journal_id {
-            return render::one_journal(&value, j, text_offset, &names).ok_or_else(|| {
+            return render::one_journal(&issue, j, text_offset, &names).ok_or_else(|| {
                 Error::NotFound(format!(
                     "issue {id} has no journal {j} visible to this API key (private notes are hidden from \
                      users without the permission); redmine_get_issue id={id} lists its journals"
                 ))
             });
         }
-        Ok(render::issue(
-            &value,
-            &names,
-            &IssueView { text_offset, journal_offset, journal_limit: JOURNALS_PER_PAGE },
-        ))
+        let view = IssueView { text_offset, journal_offset, journal_limit: JOURNALS_PER_PAGE };
+        let mut out = render::issue(&issue, &names, &view);
+        // Under the title line, before the text and history (whose paging lines stay last).
+        let at = out.find('\n').map_or(out.len(), |i| i + 1);
+        out.insert_str(at, &format!("Web: {}\n", api.issue_page(&issue.id.to_string())));
+        Ok(out)
     }
 
-    /// Ids and names of issue statuses (open/closed), trackers, priorities, time-entry
-    /// activities, and issue custom fields (administrators only; paged).
+    /// Ids of statuses, trackers, priorities, activities and custom fields (admins only).
     #[tool(
         name = "redmine_list_enumerations",
         annotations(
@@ -251,17 +300,13 @@ impl TrackerServer {
                     .skip(offset)
                     .take(limit)
                     .map(|f| {
-                        let values = f
-                            .possible_values
-                            .as_ref()
-                            .filter(|v| !v.is_empty())
-                            .map(|v| {
-                                format!(
-                                    ": {}",
-                                    v.iter().map(|x| str_of(x, "value")).collect::<Vec<_>>().join("/")
-                                )
-                            })
-                            .unwrap_or_default();
+                        let values = if f.possible_values.is_empty() {
+                            String::new()
+                        } else {
+                            let values: Vec<&str> =
+                                f.possible_values.iter().map(|x| x.value.as_str()).collect();
+                            format!(": {}", values.join("/"))
+                        };
                         format!(
                             "{} {} ({} {}{values})",
                             f.id,
@@ -290,6 +335,45 @@ impl TrackerServer {
         }
         Ok(out)
     }
+}
+
+/// Issues of a saved query. Redmine applies the query's own filters and ignores any others
+/// (status included), so those are refused rather than silently dropped; the sort is applied.
+async fn saved_query(
+    api: &RedmineApi,
+    p: &SearchIssuesParams,
+    query: &NameOrId,
+    project: Option<String>,
+    offset: u64,
+    limit: u32,
+) -> Result<String> {
+    if let Some(arg) = p.filters_given() {
+        return Err(Error::invalid(
+            arg,
+            "does not combine with `query`: Redmine applies only the saved query's filters (give \
+             `project`, `sort`, `limit`, `cursor`, or search without `query`)",
+        ));
+    }
+    let sort = p.sort.as_deref().map(sort_arg).transpose()?;
+    let (id, known) = super::queries::resolve_query(api, query).await?;
+    // A project's own query is found only within that project.
+    let project = project.or_else(|| known.as_ref().and_then(|q| q.project_id).map(|p| p.to_string()));
+    let mut request =
+        E::ISSUES.request(&[]).query("query_id", id).query("limit", limit).query("offset", offset);
+    let mut scope = vec![match &known {
+        Some(q) => format!("saved query {id} {:?}", crate::render::one_line(&q.name)),
+        None => format!("saved query {id}"),
+    }];
+    if let Some(project) = &project {
+        request = request.query("project_id", project);
+        scope.push(format!("project {project}"));
+    }
+    if let Some(sort) = sort {
+        scope.push(format!("sorted by {sort}"));
+        request = request.query("sort", sort);
+    }
+    let list: IssueList = api.get(request, &format!("saved query {id}")).await?;
+    Ok(render::issue_list(&list, offset, limit, &format!("Issues ({})", scope.join(", "))))
 }
 
 const SORT_COLUMNS: &[&str] = &[
@@ -353,34 +437,29 @@ fn date_range(arg: &str, value: &str) -> Result<String> {
     })
 }
 
-pub(super) async fn fetch_issue(api: &RedmineApi, id: &str, include: &str) -> Result<Value> {
+pub(super) async fn fetch_issue(api: &RedmineApi, id: &str, include: &str) -> Result<Issue> {
     let mut request = E::ISSUE.request(&[id]);
     if !include.is_empty() {
         request = request.query("include", include);
     }
-    let value = api.get(request, &format!("issue {id}")).await?;
-    api.remember_users(&value);
-    Ok(value)
+    let issue = api.get::<IssueAnswer>(request, &format!("issue {id}")).await?.issue;
+    api.remember_users(issue.people());
+    Ok(issue)
 }
 
 /// Names for the ids in an issue's journal details (statuses, users, versions, ...), fetched
 /// only for the kinds that occur.
-async fn detail_names(api: &RedmineApi, value: &Value) -> DetailNames {
-    let issue = &value["issue"];
+async fn detail_names(api: &RedmineApi, issue: &Issue) -> DetailNames {
     let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
-    for j in issue["journals"].as_array().into_iter().flatten() {
-        for d in j["details"].as_array().into_iter().flatten() {
-            if str_of(d, "property") != "attr" {
-                continue;
-            }
-            for key in ["old_value", "new_value"] {
-                if let Some(v) = d[key].as_str().filter(|v| !v.is_empty()) {
-                    wanted.insert((str_of(d, "name").to_owned(), v.to_owned()));
-                }
-            }
+    for d in issue.journals.iter().flatten().flat_map(|j| &j.details) {
+        if d.property != "attr" {
+            continue;
+        }
+        for v in [&d.old_value, &d.new_value].into_iter().flatten().filter(|v| !v.is_empty()) {
+            wanted.insert((d.name.clone(), v.clone()));
         }
     }
-    let project = issue["project"]["id"].to_string();
+    let project = issue.project.id.to_string();
     let mut names = DetailNames::new();
     let mut versions: Option<Vec<(String, String)>> = None;
     let mut categories: Option<Vec<(String, String)>> = None;
@@ -401,21 +480,30 @@ async fn detail_names(api: &RedmineApi, value: &Value) -> DetailNames {
             }
             "fixed_version_id" => {
                 if versions.is_none() {
-                    versions =
-                        Some(id_names(api, E::PROJECT_VERSIONS.request(&[&project]), "versions").await);
+                    let request = E::PROJECT_VERSIONS.request(&[&project]);
+                    versions = Some(
+                        id_names(api, request, "versions", |l: VersionList| {
+                            l.versions.into_iter().map(|v| (v.id, v.name)).collect()
+                        })
+                        .await,
+                    );
                 }
                 lookup(versions.as_deref(), &id, "version")
             }
             "category_id" => {
                 if categories.is_none() {
+                    let request = E::PROJECT_CATEGORIES.request(&[&project]);
                     categories = Some(
-                        id_names(api, E::PROJECT_CATEGORIES.request(&[&project]), "issue_categories").await,
+                        id_names(api, request, "issue_categories", |l: CategoryList| {
+                            l.issue_categories.into_iter().map(|c| (c.id, c.name)).collect()
+                        })
+                        .await,
                     );
                 }
                 lookup(categories.as_deref(), &id, "category")
             }
-            "project_id" => match api.get(E::PROJECT.request(&[&id]), "a project").await {
-                Ok(p) => str_of(&p["project"], "name").to_owned(),
+            "project_id" => match api.get::<ProjectAnswer>(E::PROJECT.request(&[&id]), "a project").await {
+                Ok(p) => p.project.name,
                 Err(_) => format!("project #{id}"),
             },
             _ => continue,
@@ -425,20 +513,56 @@ async fn detail_names(api: &RedmineApi, value: &Value) -> DetailNames {
     names
 }
 
-async fn id_names(api: &RedmineApi, request: Request, key: &str) -> Vec<(String, String)> {
-    api.get(request, key)
-        .await
-        .ok()
-        .and_then(|v| v[key].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|e| (e["id"].to_string(), str_of(e, "name").to_owned()))
-        .collect()
+/// `(id, name)` pairs of a project's versions or categories; none when they cannot be read
+/// (the history then shows `version #id`).
+async fn id_names<T: DeserializeOwned>(
+    api: &RedmineApi,
+    request: Request,
+    what: &str,
+    pairs: impl FnOnce(T) -> Vec<(u64, String)>,
+) -> Vec<(String, String)> {
+    match api.get::<T>(request, what).await {
+        Ok(list) => pairs(list).into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 fn lookup(list: Option<&[(String, String)]>, id: &str, what: &str) -> String {
     list.and_then(|l| l.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()))
         .unwrap_or_else(|| format!("{what} #{id}"))
+}
+
+/// A custom-field filter's value as Redmine's query takes it: one value, or several joined
+/// with `|` (any of them matches).
+fn filter_value(name: &str, value: &Value) -> Result<String> {
+    let one = |v: &Value| -> Result<String> {
+        let text = match v {
+            Value::String(s) => s.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => (if *b { "1" } else { "0" }).to_owned(),
+            _ => String::new(),
+        };
+        if text.is_empty() || text.contains('|') || text.chars().count() > 255 {
+            return Err(Error::invalid(
+                "custom_fields",
+                format!(
+                    "the value of {:?} must be text (at most 255 characters, no `|`) or a list of such",
+                    crate::render::one_line(name)
+                ),
+            ));
+        }
+        Ok(text)
+    };
+    match value {
+        Value::Array(values) if !values.is_empty() && values.len() <= 20 => {
+            Ok(values.iter().map(one).collect::<Result<Vec<_>>>()?.join("|"))
+        }
+        Value::Array(_) => Err(Error::invalid(
+            "custom_fields",
+            format!("give 1-20 values for {:?}", crate::render::one_line(name)),
+        )),
+        v => one(v),
+    }
 }
 
 #[cfg(test)]

@@ -127,6 +127,15 @@ pub(super) fn dry_run(api: &RedmineApi, request: &Request, body: &Value) -> Resu
     ))
 }
 
+/// What a dry run of a request without a body (a `DELETE`) shows.
+pub(super) fn dry_run_bare(api: &RedmineApi, request: &Request) -> Result<String> {
+    Ok(format!(
+        "Dry run: nothing was sent. The request would be:\n{} {}",
+        request.method(),
+        api.path_of(request)?
+    ))
+}
+
 /// The `comments` of a time entry or a wiki edit: Redmine keeps at most 1024 characters.
 pub(super) fn short_comment(c: &str) -> Result<&str> {
     if c.chars().count() > 1024 || c.contains('\0') {

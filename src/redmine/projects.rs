@@ -4,15 +4,16 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 
 use super::endpoints as E;
+use super::models::{MembershipList, ProjectAnswer, ProjectList, VersionList};
 use super::params::*;
 use super::render::{self};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::params::{self};
 use crate::server::TrackerServer;
 
 #[tool_router(router = redmine_projects_tools, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Projects visible to this API key: id, identifier, name, parent, public or private.
+    /// Projects visible to this key.
     #[tool(
         name = "redmine_list_projects",
         annotations(
@@ -27,13 +28,13 @@ impl TrackerServer {
         let api = self.redmine()?;
         let limit = params::limit(p.page.limit)?;
         let offset = params::cursor(p.page.cursor.as_ref())?;
-        let value = api
+        let list: ProjectList = api
             .get(E::PROJECTS.request(&[]).query("limit", limit).query("offset", offset), "the project list")
             .await?;
-        Ok(render::projects(&value, offset, limit))
+        Ok(render::projects(&list, offset, limit))
     }
 
-    /// One project: trackers, issue categories, enabled modules, members with their roles.
+    /// One project: trackers, categories, modules, members.
     #[tool(
         name = "redmine_get_project",
         annotations(
@@ -47,7 +48,7 @@ impl TrackerServer {
     async fn redmine_get_project(&self, Parameters(p): Parameters<ProjectParams>) -> Result<String> {
         let api = self.redmine()?;
         let project = project_arg(&p.project)?;
-        let value = api
+        let answer: ProjectAnswer = api
             .get(
                 E::PROJECT
                     .request(&[&project])
@@ -55,20 +56,26 @@ impl TrackerServer {
                 &format!("project `{project}`"),
             )
             .await?;
-        let members = api
-            .get(
+        // Only managers may list members (403 otherwise): the project is shown without them. An
+        // answer of the wrong shape is still an error, not "not visible".
+        let members = match api
+            .get::<MembershipList>(
                 E::PROJECT_MEMBERSHIPS.request(&[&project]).query("limit", 100),
                 &format!("the members of project `{project}`"),
             )
             .await
-            .ok();
+        {
+            Ok(members) => Some(members),
+            Err(e @ Error::BadResponse { .. }) => return Err(e),
+            Err(_) => None,
+        };
         if let Some(m) = &members {
-            api.remember_users(m);
+            api.remember_members(m);
         }
-        Ok(render::project(&value, members.as_ref()))
+        Ok(render::project(&answer.project, members.as_ref()))
     }
 
-    /// Versions (milestones) of a project, including shared ones: status, due date.
+    /// A project's versions (milestones), shared ones too.
     #[tool(
         name = "redmine_list_versions",
         annotations(
@@ -84,8 +91,8 @@ impl TrackerServer {
         let project = project_arg(&p.project)?;
         let limit = params::limit(p.page.limit)? as usize;
         let offset = page_start(p.page.cursor.as_ref())?;
-        let value =
+        let list: VersionList =
             api.get(E::PROJECT_VERSIONS.request(&[&project]), &format!("project `{project}`")).await?;
-        Ok(render::versions(&value, offset, limit))
+        Ok(render::versions(&list, offset, limit))
     }
 }

@@ -3,13 +3,16 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
-use super::client::str_of;
+use super::models::{
+    Attachment, MembershipList, Project, ProjectList, QueryList, Ref, SearchResults, TimeEntryList,
+    VersionList, WikiIndex, WikiPage,
+};
 use crate::error::truncate_chars;
 pub use crate::render::slice_footer;
 use crate::render::{cut, offset_footer, one_line, untrusted, when};
 
+#[cfg(test)]
+pub mod fuzz;
 mod issue;
 pub use issue::{DetailNames, IssueView, detail_line, issue, issue_line, issue_list, one_journal};
 
@@ -18,22 +21,14 @@ pub const TEXT_CHUNK: usize = 6000;
 /// Longest journal note shown inside an issue, in characters.
 pub const NOTE_MAX: usize = 1500;
 
-/// `obj[key].name`, or "".
-pub fn name<'a>(value: &'a Value, key: &str) -> &'a str {
-    value.get(key).map_or("", |v| str_of(v, "name"))
+/// The name of a reference Redmine may leave out, or "".
+fn name_of(reference: Option<&Ref>) -> &str {
+    reference.map_or("", |r| r.name.as_str())
 }
 
-fn num(value: &Value, key: &str) -> String {
-    match value.get(key) {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
-/// The `total_count` of a list answer.
-pub fn total(value: &Value) -> Option<u64> {
-    value.get("total_count").and_then(Value::as_u64)
+/// `Name (id), Name (id)`.
+fn refs(list: &[Ref]) -> String {
+    list.iter().map(|r| format!("{} ({})", r.name, r.id)).collect::<Vec<_>>().join(", ")
 }
 
 /// Footer of a list Redmine pages (`offset`/`limit`): the next cursor is the next offset.
@@ -61,26 +56,22 @@ pub fn chunk(text: &str, offset: usize, max: usize, how: impl Fn(usize) -> Strin
 // ---------------------------------------------------------------------------------------------
 // Projects
 
-pub fn projects(value: &Value, offset: u64, limit: u32) -> String {
-    let list = value["projects"].as_array().cloned().unwrap_or_default();
+pub fn projects(list: &ProjectList, offset: u64, limit: u32) -> String {
     let mut out = String::new();
-    for p in &list {
-        let parent = p.get("parent").map(|x| format!(" parent: {}", str_of(x, "name"))).unwrap_or_default();
-        let visibility = match p.get("is_public") {
-            Some(Value::Bool(false)) => " private",
-            _ => "",
-        };
-        let closed = if p["status"].as_u64().is_some_and(|s| s != 1) { " (closed/archived)" } else { "" };
+    for p in &list.projects {
+        let parent = p.parent.as_ref().map(|x| format!(" parent: {}", x.name)).unwrap_or_default();
+        let visibility = if p.is_public == Some(false) { " private" } else { "" };
+        let closed = if p.status.is_some_and(|s| s != 1) { " (closed/archived)" } else { "" };
         let _ = writeln!(
             out,
             "{} `{}` {}{visibility}{closed}{parent}{}",
-            p["id"],
-            str_of(p, "identifier"),
-            one_line(str_of(p, "name")),
-            short_desc(str_of(p, "description"))
+            p.id,
+            p.identifier,
+            one_line(&p.name),
+            short_desc(&p.description)
         );
     }
-    out.push_str(&footer(offset, list.len(), total(value), limit));
+    out.push_str(&footer(offset, list.projects.len(), Some(list.total_count), limit));
     out
 }
 
@@ -89,70 +80,50 @@ fn short_desc(text: &str) -> String {
     if line.is_empty() { String::new() } else { format!(" — {}", truncate_chars(&line, 100)) }
 }
 
-pub fn project(value: &Value, members: Option<&Value>) -> String {
-    let p = &value["project"];
+pub fn project(p: &Project, members: Option<&MembershipList>) -> String {
     let mut out = format!(
         "Project {} `{}`: {}{}\n",
-        p["id"],
-        str_of(p, "identifier"),
-        one_line(str_of(p, "name")),
-        if p["is_public"] == Value::Bool(false) { " (private)" } else { " (public)" }
+        p.id,
+        p.identifier,
+        one_line(&p.name),
+        if p.is_public == Some(false) { " (private)" } else { " (public)" }
     );
-    if let Some(parent) = p.get("parent") {
-        let _ = writeln!(out, "Parent: {} ({})", str_of(parent, "name"), parent["id"]);
+    if let Some(parent) = &p.parent {
+        let _ = writeln!(out, "Parent: {} ({})", parent.name, parent.id);
     }
-    let _ =
-        writeln!(out, "Created {}, updated {}", when(str_of(p, "created_on")), when(str_of(p, "updated_on")));
-    let list = |key: &str| -> String {
-        p[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| format!("{} ({})", str_of(e, "name"), e["id"]))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
-    };
-    let _ = writeln!(out, "Trackers: {}", list("trackers"));
-    let categories = list("issue_categories");
+    let _ = writeln!(out, "Created {}, updated {}", when(&p.created_on), when(&p.updated_on));
+    let _ = writeln!(out, "Trackers: {}", refs(&p.trackers));
+    let categories = refs(&p.issue_categories);
     let _ =
         writeln!(out, "Issue categories: {}", if categories.is_empty() { "none".into() } else { categories });
-    let modules: Vec<&str> = p["enabled_modules"]
-        .as_array()
-        .map(|a| a.iter().map(|m| str_of(m, "name")).collect())
-        .unwrap_or_default();
+    let modules: Vec<&str> = p.enabled_modules.iter().map(|m| m.name.as_str()).collect();
     let _ = writeln!(out, "Enabled modules: {}", modules.join(", "));
-    if p.get("time_entry_activities").is_some() {
-        let _ = writeln!(out, "Time-entry activities: {}", list("time_entry_activities"));
+    if let Some(activities) = &p.time_entry_activities {
+        let _ = writeln!(out, "Time-entry activities: {}", refs(activities));
     }
     match members {
         Some(m) => {
-            let items = m["memberships"].as_array().cloned().unwrap_or_default();
+            let items = &m.memberships;
             let lines: Vec<String> = items
                 .iter()
                 .map(|ms| {
-                    let (who, kind) = match ms.get("user") {
-                        Some(u) => (u, ""),
-                        None => (&ms["group"], " (group)"),
-                    };
-                    let roles: Vec<&str> = ms["roles"]
-                        .as_array()
-                        .map(|r| r.iter().map(|x| str_of(x, "name")).collect())
-                        .unwrap_or_default();
-                    format!("{} (id {}){kind}: {}", str_of(who, "name"), who["id"], roles.join(", "))
+                    let (who, group) = ms.principal.who();
+                    let kind = if group { " (group)" } else { "" };
+                    let roles: Vec<&str> = ms.roles.iter().map(|r| r.name.as_str()).collect();
+                    format!("{} (id {}){kind}: {}", who.name, who.id, roles.join(", "))
                 })
                 .collect();
-            let more = total(m)
-                .filter(|t| *t > items.len() as u64)
-                .map(|t| format!(" (first {} of {t})", items.len()));
+            let more = (m.total_count > items.len() as u64)
+                .then(|| format!(" (first {} of {})", items.len(), m.total_count));
             let _ = writeln!(out, "Members{}: {}", more.unwrap_or_default(), lines.join("; "));
         }
         None => out.push_str("Members: not visible to this API key\n"),
     }
-    let desc = str_of(p, "description");
-    if !desc.trim().is_empty() {
-        out.push_str(&untrusted("project description", &cut(desc, 2000, "see the project in Redmine")));
+    if !p.description.trim().is_empty() {
+        out.push_str(&untrusted(
+            "project description",
+            &cut(&p.description, 2000, "see the project in Redmine"),
+        ));
     }
     out.trim_end().to_owned()
 }
@@ -160,18 +131,18 @@ pub fn project(value: &Value, members: Option<&Value>) -> String {
 // ---------------------------------------------------------------------------------------------
 // Issues
 
-pub fn search(value: &Value, offset: u64, limit: u32) -> String {
-    let list = value["results"].as_array().cloned().unwrap_or_default();
+pub fn search(results: &SearchResults, offset: u64, limit: u32) -> String {
+    let list = &results.results;
     let mut lines = String::new();
-    for r in &list {
-        let desc = one_line(str_of(r, "description"));
+    for r in list {
+        let desc = one_line(&r.description);
         let _ = writeln!(
             lines,
             "{} {} | {} | {}{}",
-            str_of(r, "type"),
-            r["id"],
-            one_line(str_of(r, "title")),
-            when(str_of(r, "datetime")),
+            r.kind,
+            r.id,
+            one_line(&r.title),
+            when(&r.datetime),
             if desc.is_empty() { String::new() } else { format!("\n  {}", truncate_chars(&desc, 160)) }
         );
     }
@@ -180,126 +151,128 @@ pub fn search(value: &Value, offset: u64, limit: u32) -> String {
     } else {
         untrusted("search results", &lines) + "\n"
     };
-    out.push_str(&footer(offset, list.len(), total(value), limit));
+    out.push_str(&footer(offset, list.len(), results.total_count, limit));
     out
 }
 
-pub fn versions(value: &Value, offset: usize, limit: usize) -> String {
-    let list = value["versions"].as_array().cloned().unwrap_or_default();
-    let shown: Vec<&Value> = list.iter().skip(offset).take(limit).collect();
+pub fn versions(list: &VersionList, offset: usize, limit: usize) -> String {
+    let shown: Vec<_> = list.versions.iter().skip(offset).take(limit).collect();
     let mut out = String::new();
     for v in &shown {
-        let due = str_of(v, "due_date");
+        let due = v.due_date.as_deref().unwrap_or("");
         let _ = writeln!(
             out,
             "{} {} [{}] project {}{}; sharing {}{}",
-            v["id"],
-            one_line(str_of(v, "name")),
-            str_of(v, "status"),
-            name(v, "project"),
+            v.id,
+            one_line(&v.name),
+            v.status,
+            name_of(v.project.as_ref()),
             if due.is_empty() { String::new() } else { format!("; due {due}") },
-            str_of(v, "sharing"),
-            short_desc(str_of(v, "description"))
+            v.sharing,
+            short_desc(&v.description)
         );
     }
-    out.push_str(&slice_footer(offset as u64, shown.len(), list.len()));
+    out.push_str(&slice_footer(offset as u64, shown.len(), list.versions.len()));
     out
 }
 
-pub fn time_entries(value: &Value, offset: u64, limit: u32) -> String {
-    let list = value["time_entries"].as_array().cloned().unwrap_or_default();
+/// Saved queries, one line each: `id name — public|private, project N|all projects`.
+pub fn queries(list: &QueryList, offset: u64, limit: u32) -> String {
+    let mut out = String::new();
+    for q in &list.queries {
+        let _ = writeln!(
+            out,
+            "{} {} — {}, {}",
+            q.id,
+            one_line(&q.name),
+            if q.is_public { "public" } else { "private" },
+            q.project_id.map_or_else(|| "all projects".to_owned(), |p| format!("project {p}"))
+        );
+    }
+    out.push_str(&footer(offset, list.queries.len(), Some(list.total_count), limit));
+    out
+}
+
+pub fn time_entries(list: &TimeEntryList, offset: u64, limit: u32) -> String {
+    let entries = &list.time_entries;
     let mut out = String::new();
     let mut hours = 0.0;
-    for t in &list {
-        let h = t["hours"].as_f64().unwrap_or(0.0);
-        hours += h;
-        let issue = t.get("issue").map(|i| format!(" #{}", i["id"])).unwrap_or_default();
-        let comment = one_line(str_of(t, "comments"));
+    for t in entries {
+        hours += t.hours;
+        let issue = t.issue.as_ref().map(|i| format!(" #{}", i.id)).unwrap_or_default();
+        let comment = one_line(&t.comments);
         let _ = writeln!(
             out,
             "{} {} {}h {} by {} — {}{issue}{}",
-            t["id"],
-            str_of(t, "spent_on"),
-            h,
-            name(t, "activity"),
-            name(t, "user"),
-            name(t, "project"),
+            t.id,
+            t.spent_on,
+            t.hours,
+            t.activity.name,
+            t.user.name,
+            t.project.name,
             if comment.is_empty() { String::new() } else { format!(": {}", truncate_chars(&comment, 120)) }
         );
     }
-    if !list.is_empty() {
+    if !entries.is_empty() {
         let _ = writeln!(out, "Hours on this page: {hours}");
     }
-    out.push_str(&footer(offset, list.len(), total(value), limit));
+    out.push_str(&footer(offset, entries.len(), Some(list.total_count), limit));
     out
 }
 
-pub fn wiki_index(value: &Value, project: &str, offset: usize, limit: usize) -> String {
-    let list = value["wiki_pages"].as_array().cloned().unwrap_or_default();
-    let shown: Vec<&Value> = list.iter().skip(offset).take(limit).collect();
+pub fn wiki_index(index: &WikiIndex, project: &str, offset: usize, limit: usize) -> String {
+    let list = &index.wiki_pages;
+    let shown: Vec<_> = list.iter().skip(offset).take(limit).collect();
     let mut out = format!("Wiki pages of `{project}`:\n");
     for p in &shown {
-        let parent = p.get("parent").map(|x| format!(" (parent {})", str_of(x, "title"))).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{}{parent} v{} updated {}",
-            str_of(p, "title"),
-            num(p, "version"),
-            when(str_of(p, "updated_on"))
-        );
+        let parent = p.parent.as_ref().map(|x| format!(" (parent {})", x.title)).unwrap_or_default();
+        let _ = writeln!(out, "{}{parent} v{} updated {}", p.title, p.version, when(&p.updated_on));
     }
     out.push_str(&slice_footer(offset as u64, shown.len(), list.len()));
     out
 }
 
-pub fn wiki_page(value: &Value, project: &str, offset: usize) -> String {
-    let p = &value["wiki_page"];
-    let title = str_of(p, "title");
+pub fn wiki_page(p: &WikiPage, project: &str, offset: usize) -> String {
+    let title = &p.title;
     let mut out = format!(
         "Wiki page {title} of `{project}`, version {} by {}, updated {}",
-        num(p, "version"),
-        name(p, "author"),
-        when(str_of(p, "updated_on"))
+        p.version,
+        name_of(p.author.as_ref()),
+        when(&p.updated_on)
     );
-    if let Some(parent) = p.get("parent") {
-        let _ = write!(out, "; parent {}", str_of(parent, "title"));
+    if let Some(parent) = &p.parent {
+        let _ = write!(out, "; parent {}", parent.title);
     }
-    let comments = one_line(str_of(p, "comments"));
+    let comments = one_line(&p.comments);
     if !comments.is_empty() {
         let _ = write!(out, "; change comment: {}", truncate_chars(&comments, 200));
     }
     out.push('\n');
-    if let Some(files) = p["attachments"].as_array().filter(|a| !a.is_empty()) {
-        let f: Vec<String> = files.iter().map(attachment_line).collect();
+    if !p.attachments.is_empty() {
+        let f: Vec<String> = p.attachments.iter().map(attachment_line).collect();
         let _ = writeln!(out, "Attachments: {}", f.join("; "));
     }
-    let text = chunk(str_of(p, "text"), offset, TEXT_CHUNK, |next| {
+    let text = chunk(&p.text, offset, TEXT_CHUNK, |next| {
         format!("read on with redmine_get_wiki_page project={project} title={title} text_offset={next}")
     });
     out.push_str(&untrusted(&format!("wiki page {title}"), &text));
     out
 }
 
-pub fn attachment_line(a: &Value) -> String {
-    format!(
-        "{} {} ({} bytes, {})",
-        a["id"],
-        one_line(str_of(a, "filename")),
-        num(a, "filesize"),
-        str_of(a, "content_type")
-    )
+pub fn attachment_line(a: &Attachment) -> String {
+    format!("{} {} ({} bytes, {})", a.id, one_line(&a.filename), a.filesize, a.content_type)
 }
 
-pub fn attachment_meta(a: &Value) -> String {
-    let desc = one_line(str_of(a, "description"));
+pub fn attachment_meta(a: &Attachment) -> String {
+    let desc = one_line(&a.description);
     format!(
         "Attachment {} {} — {} bytes, {}, by {} at {}{}",
-        a["id"],
-        one_line(str_of(a, "filename")),
-        num(a, "filesize"),
-        if str_of(a, "content_type").is_empty() { "unknown type" } else { str_of(a, "content_type") },
-        name(a, "author"),
-        when(str_of(a, "created_on")),
+        a.id,
+        one_line(&a.filename),
+        a.filesize,
+        if a.content_type.is_empty() { "unknown type" } else { &a.content_type },
+        name_of(a.author.as_ref()),
+        when(&a.created_on),
         if desc.is_empty() {
             String::new()
         } else {
@@ -312,9 +285,10 @@ pub fn attachment_meta(a: &Value) -> String {
 mod tests {
     use std::collections::HashMap;
 
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
+    use crate::redmine::models::Detail;
 
     #[test]
     fn journal_details_read_as_changes() {
@@ -322,7 +296,10 @@ mod tests {
         names.insert("status_id:1".into(), "New".into());
         names.insert("status_id:2".into(), "In Progress".into());
         let custom: HashMap<String, String> = [("1".to_owned(), "Severity".to_owned())].into();
-        let line = |d: Value| detail_line(&d, &names, &custom);
+        let line = |d: Value| {
+            let detail: Detail = serde_json::from_value(d).expect("a journal detail");
+            detail_line(&detail, &names, &custom)
+        };
         assert_eq!(
             line(json!({"property": "attr", "name": "status_id", "old_value": "1", "new_value": "2"})),
             "Status: New -> In Progress"

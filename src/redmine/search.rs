@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::endpoints as E;
+use super::models::SearchResults;
 use super::params::*;
 use super::render::{self};
 use crate::error::{Error, Result};
@@ -35,8 +36,7 @@ const SEARCH_TYPES: &[&str] =
 
 #[tool_router(router = redmine_search_tools, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Redmine's full-text search across issues, wiki pages, news, documents, changesets and
-    /// forum messages; one line per hit with its type and id.
+    /// Redmine's full-text search (issues, wiki, news, documents, changesets, forums).
     #[tool(
         name = "redmine_search",
         annotations(
@@ -78,7 +78,7 @@ impl TrackerServer {
             request = request.query("open_issues", 1);
         }
         let subject = project.as_ref().map_or_else(|| "search".to_owned(), |p| format!("project `{p}`"));
-        let value = api.get(request, &subject).await?;
-        Ok(render::search(&value, offset, limit))
+        let results: SearchResults = api.get(request, &subject).await?;
+        Ok(render::search(&results, offset, limit))
     }
 }

@@ -6,8 +6,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, json};
 
+use super::attachments::{attached_line, upload_entry};
 use super::client::Subject;
 use super::endpoints as E;
+use super::models::{WikiIndex, WikiPageAnswer};
 use super::params::*;
 use super::render::{self};
 use crate::error::{Error, Result};
@@ -40,6 +42,8 @@ pub struct UpdateWikiParams {
     pub version: Option<i64>,
     /// Parent page title.
     pub parent_title: Option<String>,
+    /// Local file to attach (under TRACKER_MCP_UPLOAD_DIRS).
+    pub path: Option<String>,
     /// Only show the request.
     #[serde(default)]
     pub dry_run: bool,
@@ -63,9 +67,9 @@ impl TrackerServer {
         let project = project_arg(&p.project)?;
         let limit = params::limit(p.page.limit)? as usize;
         let offset = page_start(p.page.cursor.as_ref())?;
-        let value =
+        let index: WikiIndex =
             api.get(E::WIKI_INDEX.request(&[&project]), &format!("the wiki of project `{project}`")).await?;
-        Ok(render::wiki_index(&value, &project, offset, limit))
+        Ok(render::wiki_index(&index, &project, offset, limit))
     }
 
     /// A wiki page's text (latest or an older version), author and attachments.
@@ -93,8 +97,9 @@ impl TrackerServer {
             None => E::WIKI_PAGE.request(&[&project, title]),
         }
         .query("include", "attachments");
-        let value = api.get(request, &format!("wiki page {title} of project `{project}`")).await?;
-        Ok(render::wiki_page(&value, &project, offset))
+        let answer: WikiPageAnswer =
+            api.get(request, &format!("wiki page {title} of project `{project}`")).await?;
+        Ok(render::wiki_page(&answer.wiki_page, &project, offset))
     }
 
     /// Create a wiki page or replace its text (a new version; older versions are kept).
@@ -115,6 +120,7 @@ impl TrackerServer {
         if p.text.len() > TEXT_MAX || p.text.contains('\0') {
             return Err(Error::invalid("text", format!("must be at most {TEXT_MAX} bytes, without NUL")));
         }
+        let file = p.path.as_deref().map(|path| self.local_file(path)).transpose()?;
         let mut page = Map::new();
         page.insert("text".into(), json!(p.text));
         if let Some(c) = &p.comments {
@@ -126,6 +132,10 @@ impl TrackerServer {
         if let Some(parent) = &p.parent_title {
             page.insert("parent_title".into(), json!(title_arg(parent)?));
         }
+        if let Some(file) = file {
+            page.insert("uploads".into(), json!([upload_entry(api, file, p.dry_run).await?]));
+        }
+        let attached = attached_line(page.get("uploads").and_then(|u| u.get(0)));
         let body = json!({ "wiki_page": page });
         let request = E::UPDATE_WIKI_PAGE.request(&[&project, title]).json(body.clone());
         if p.dry_run {
@@ -135,12 +145,12 @@ impl TrackerServer {
         let response = api.send(request, Subject::write("edit", &subject)).await?;
         let created = response.status == 201;
         let version = api
-            .get(E::WIKI_PAGE.request(&[&project, title]), &subject)
+            .get::<WikiPageAnswer>(E::WIKI_PAGE.request(&[&project, title]), &subject)
             .await
             .ok()
-            .map(|v| v["wiki_page"]["version"].to_string());
+            .map(|answer| answer.wiki_page.version.to_string());
         Ok(format!(
-            "{} wiki page {title} of `{project}`{}.",
+            "{} wiki page {title} of `{project}`{}.{attached}",
             if created { "Created" } else { "Updated" },
             version.map(|v| format!(", now version {v}")).unwrap_or_default()
         ))

@@ -255,7 +255,9 @@ async fn cloud_writes_send_the_documented_bodies_and_explain_conflicts() {
 #[tokio::test]
 async fn dry_runs_send_nothing_and_show_the_request() {
     let upstream = upstream().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500)).expect(0).mount(&upstream).await;
+    for verb in ["POST", "PUT", "DELETE"] {
+        Mock::given(method(verb)).respond_with(ResponseTemplate::new(500)).expect(0).mount(&upstream).await;
+    }
     // Data Center reads the pull request's version first (a read, allowed in a dry run).
     Mock::given(method("GET"))
         .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
@@ -312,6 +314,36 @@ async fn dry_runs_send_nothing_and_show_the_request() {
             "POST /2.0/repositories/ws/repo/pullrequests/2/decline with no body",
         ),
         (
+            "bitbucket_edit_pull_request_comment",
+            pr.clone(),
+            "PUT /2.0/repositories/ws/repo/pullrequests/2/comments/4 with body {\"content\":{\"raw\":\"hi\"},\"type\":\"pullrequest_comment\"}",
+        ),
+        (
+            "bitbucket_delete_pull_request_comment",
+            pr.clone(),
+            "DELETE /2.0/repositories/ws/repo/pullrequests/2/comments/4 with no body",
+        ),
+        (
+            "bitbucket_resolve_pull_request_comment",
+            pr.clone(),
+            "POST /2.0/repositories/ws/repo/pullrequests/2/comments/4/resolve with no body",
+        ),
+        (
+            "bitbucket_reopen_pull_request_comment",
+            pr.clone(),
+            "DELETE /2.0/repositories/ws/repo/pullrequests/2/comments/4/resolve with no body",
+        ),
+        (
+            "bitbucket_unapprove_pull_request",
+            pr.clone(),
+            "DELETE /2.0/repositories/ws/repo/pullrequests/2/approve with no body",
+        ),
+        (
+            "bitbucket_withdraw_change_request",
+            pr.clone(),
+            "DELETE /2.0/repositories/ws/repo/pullrequests/2/request-changes with no body",
+        ),
+        (
             "bitbucket_create_issue",
             issue.clone(),
             "POST /2.0/repositories/ws/repo/issues with body {\"title\":\"hi\",\"type\":\"issue\"}",
@@ -326,6 +358,7 @@ async fn dry_runs_send_nothing_and_show_the_request() {
         o.insert("text".into(), json!("hi"));
         o.insert("title".into(), json!("hi"));
         o.insert("issue_id".into(), json!(3));
+        o.insert("comment_id".into(), json!(4));
         let out = cloud.ok(tool, args).await;
         assert_eq!(out, format!("Dry run (nothing sent): would {expected}"), "{tool}");
     }
@@ -348,8 +381,8 @@ async fn datacenter_pages_with_start_and_explains_errors() {
     let upstream = upstream().await;
     let pr = |id: u64| {
         json!({"id": id, "version": 1, "title": format!("PR {id}"), "state": "OPEN",
-                               "author": {"user": dc_user("alice")}, "fromRef": {"displayId": "feature"},
-                               "toRef": {"displayId": "main"}, "updatedDate": 1_736_244_000_000_i64,
+                               "author": {"user": dc_user("alice")}, "fromRef": {"id": "refs/heads/feature", "displayId": "feature"},
+                               "toRef": {"id": "refs/heads/main", "displayId": "main"}, "updatedDate": 1_736_244_000_000_i64,
                                "reviewers": [{"user": dc_user("bob"), "status": "APPROVED"}]})
     };
     Mock::given(method("GET"))
@@ -403,8 +436,8 @@ async fn datacenter_merge_checks_and_stale_versions_are_explained() {
     Mock::given(method("GET"))
         .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
         .respond_with(ok(json!({"id": 5, "version": 7, "state": "OPEN", "title": "Feature",
-                                "fromRef": {"displayId": "feature", "latestCommit": "abc123def456"},
-                                "toRef": {"displayId": "main"},
+                                "fromRef": {"id": "refs/heads/feature", "displayId": "feature", "latestCommit": "abc123def456"},
+                                "toRef": {"id": "refs/heads/main", "displayId": "main"},
                                 "reviewers": [{"user": dc_user("bob"), "status": "NEEDS_WORK"}]})))
         .mount(&upstream)
         .await;
@@ -567,7 +600,7 @@ async fn diffs_are_capped_and_files_are_paged_or_refused() {
     // Without a ref, Cloud reads the repository's main branch first.
     Mock::given(method("GET"))
         .and(path("/2.0/repositories/ws/repo"))
-        .respond_with(ok(json!({"slug": "repo", "mainbranch": {"name": "trunk"}})))
+        .respond_with(ok(json!({"slug": "repo", "full_name": "ws/repo", "mainbranch": {"name": "trunk"}})))
         .expect(1)
         .mount(&upstream)
         .await;
@@ -660,23 +693,23 @@ async fn results_are_compact() {
 async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() {
     let upstream = upstream().await;
     let mut dc = server(&upstream, "datacenter", true, &[]).await;
-    let names = dc.tool_names().await;
+    let names = dc.operation_names().await;
     let bitbucket: Vec<&String> = names.iter().filter(|n| n.starts_with("bitbucket_")).collect();
-    assert_eq!(bitbucket.len(), 20, "{bitbucket:?}");
+    assert_eq!(bitbucket.len(), 33, "{bitbucket:?}");
     let cloud_only = crate::common::variant_only_tools("cloud");
-    assert_eq!(cloud_only.len(), 5, "{cloud_only:?}");
+    assert_eq!(cloud_only.len(), 7, "{cloud_only:?}");
     for absent in &cloud_only {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
     dc.finish().await;
     let mut cloud = server(&upstream, "cloud", false, &[]).await;
-    let names = cloud.tool_names().await;
+    let names = cloud.operation_names().await;
     assert!(names.iter().any(|n| n == "bitbucket_list_issues"));
     for write in ["bitbucket_merge_pull_request", "bitbucket_create_issue", "bitbucket_approve_pull_request"]
     {
         assert!(!names.iter().any(|n| n == write), "{write} listed with writes disabled");
     }
-    assert_eq!(names.iter().filter(|n| n.starts_with("bitbucket_")).count(), 17, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("bitbucket_")).count(), 20, "{names:?}");
     cloud.finish().await;
 }
 
@@ -821,5 +854,409 @@ async fn datacenter_refusals_are_actionable() {
         )
         .await;
     assert!(e.contains("file docs/a.txt is not accessible") && e.contains("not permitted"), "{e}");
+    s.finish().await;
+}
+
+/// Issue 14 item 10: an answer of a shape Bitbucket never sends (a bare value where an object
+/// belongs, a page without `values`, an identity of the wrong type) is an "unexpected
+/// response" error on every read tool of both flavours, never an empty or made-up result;
+/// and the server keeps serving.
+#[tokio::test]
+async fn answers_of_the_wrong_shape_are_errors_on_every_read_tool() {
+    let r = |more: Value| {
+        let mut args = json!({"workspace": "acme", "repo": "web"});
+        args.as_object_mut().expect("object").extend(more.as_object().expect("object").clone());
+        args
+    };
+    // The diff and a file at a named ref are text: any body is a valid answer there.
+    let calls = |flavor: &str| {
+        let mut calls = vec![
+            ("bitbucket_whoami", json!({})),
+            ("bitbucket_list_projects", json!({"workspace": "acme"})),
+            ("bitbucket_list_repositories", json!({"workspace": "acme"})),
+            ("bitbucket_get_repository", r(json!({}))),
+            ("bitbucket_list_branches", r(json!({}))),
+            ("bitbucket_list_commits", r(json!({"branch": "main"}))),
+            ("bitbucket_get_commit", r(json!({"commit": "abc123"}))),
+            ("bitbucket_list_pull_requests", r(json!({}))),
+            ("bitbucket_get_pull_request", r(json!({"pull_request_id": 7}))),
+            ("bitbucket_list_pull_request_comments", r(json!({"pull_request_id": 7}))),
+            ("bitbucket_list_pull_request_commits", r(json!({"pull_request_id": 7}))),
+            ("bitbucket_get_pull_request_activity", r(json!({"pull_request_id": 7}))),
+            ("bitbucket_list_pull_request_tasks", r(json!({"pull_request_id": 7}))),
+            ("bitbucket_list_tags", r(json!({}))),
+        ];
+        if flavor == "cloud" {
+            calls.extend([
+                ("bitbucket_get_file", r(json!({"path": "src"}))),
+                ("bitbucket_list_issues", r(json!({}))),
+                ("bitbucket_get_issue", r(json!({"issue_id": 3}))),
+                ("bitbucket_search_code", json!({"workspace": "acme", "query": "fn main"})),
+            ]);
+        }
+        calls
+    };
+    let bodies = [
+        json!([]),
+        json!(null),
+        json!("x"),
+        json!(7),
+        json!({}),
+        json!({"values": 7, "isLastPage": true}),
+        json!({"values": [7], "isLastPage": true}),
+        json!({"values": [{"id": "x", "hash": 1, "name": 1, "key": 1, "slug": 1}], "isLastPage": true}),
+        json!({"id": "x", "title": ["t"], "state": 1, "display_name": 7, "version": 7, "full_name": 1, "slug": 1, "hash": 1}),
+    ];
+    let mut refused = 0;
+    for flavor in ["cloud", "datacenter"] {
+        for body in &bodies {
+            let upstream = upstream().await;
+            Mock::given(method("GET")).respond_with(ok(body.clone())).mount(&upstream).await;
+            let mut s = server(&upstream, flavor, false, &[]).await;
+            for (tool, args) in calls(flavor) {
+                // Cloud's activity entries come in kinds the spec does not list: an entry of
+                // none of the known kinds is shown as "other", not refused.
+                if flavor == "cloud"
+                    && tool == "bitbucket_get_pull_request_activity"
+                    && body["values"][0]["id"] == "x"
+                {
+                    continue;
+                }
+                let text = s.err(tool, args).await;
+                assert!(text.contains("unexpected response"), "{flavor} {tool} {body}: {text}");
+                refused += 1;
+            }
+            s.finish().await;
+        }
+    }
+    assert_eq!(refused, 9 * 18 + 9 * 14 - 1);
+}
+
+/// Issue 15: a listed tool's `method` runs its operation; what is missing or does not apply is
+/// refused naming the argument, and an id given as text is taken as the number it is.
+#[tokio::test]
+async fn grouped_tools_run_their_operations_and_name_what_is_wrong() {
+    let upstream = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo"))
+        .respond_with(ok(
+            json!({"slug": "repo", "full_name": "ws/repo", "name": "Repo", "mainbranch": {"name": "main"}}),
+        ))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/pullrequests/7"))
+        .respond_with(ok(cloud_pr(7)))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/pullrequests/7/statuses"))
+        .respond_with(ok(json!({"values": []})))
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "cloud", false, &[]).await;
+    let repo = s.ok("bitbucket_repo_read", json!({"method": "get", "workspace": "ws", "repo": "repo"})).await;
+    assert!(repo.contains("main"), "{repo}");
+    let pr = s
+        .ok(
+            "bitbucket_pull_request_read",
+            json!({"method": "get", "workspace": "ws", "repo": "repo", "pull_request_id": "7"}),
+        )
+        .await;
+    assert!(pr.contains("#7"), "{pr}");
+    for (args, named) in [
+        (json!({"workspace": "ws", "repo": "repo"}), "`method`"),
+        (json!({"method": "merge", "workspace": "ws", "repo": "repo"}), "one of: list, get, diff"),
+        (json!({"method": "get", "workspace": "ws", "repo": "repo"}), "`pull_request_id`"),
+        (
+            json!({"method": "list", "workspace": "ws", "repo": "repo", "pull_request_id": 7}),
+            "`pull_request_id`",
+        ),
+    ] {
+        let text = s.err("bitbucket_pull_request_read", args.clone()).await;
+        assert!(text.contains(named), "{args}: {text}");
+    }
+    // Read-only: the write tool is neither listed nor callable, by either name.
+    for name in ["bitbucket_pull_request_write", "bitbucket_merge_pull_request"] {
+        let answer = s.call_raw(name, json!({"method": "merge"})).await;
+        assert_eq!(answer["error"]["code"], -32602, "{name}: {answer}");
+    }
+    s.finish().await;
+}
+
+/// A Data Center pull request as the update test's fake holds it.
+fn dc_pr_with(description: &str, reviewers: &[(&str, &str)], version: i64) -> Value {
+    json!({
+        "id": 5, "version": version, "title": "Fix parser", "state": "OPEN", "draft": false,
+        "description": description,
+        "author": {"user": dc_user("alice"), "role": "AUTHOR", "status": "UNAPPROVED"},
+        "reviewers": reviewers.iter().map(|(name, status)| json!({"user": dc_user(name), "role": "REVIEWER", "status": status})).collect::<Vec<_>>(),
+        "fromRef": {"id": "refs/heads/fix", "displayId": "fix"},
+        "toRef": {"id": "refs/heads/main", "displayId": "main"}
+    })
+}
+
+#[tokio::test]
+async fn datacenter_update_sends_back_what_it_did_not_name_byte_for_byte() {
+    let upstream = upstream().await;
+    // What the decoder would clean (CRLF, a zero-width space, a fence marker) must come back
+    // exactly as Bitbucket sent it.
+    let description = "Line one\r\n\r\n<<<tracker data: x>>>\u{200b} end";
+    let reviewers = [("bob", "APPROVED"), ("carol", "NEEDS_WORK")];
+    Mock::given(method("GET"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
+        .respond_with(ok(dc_pr_with(description, &reviewers, 7)))
+        .expect(2)
+        .mount(&upstream)
+        .await;
+    let to_ref = json!({"id": "refs/heads/main", "repository": {"slug": "repo", "project": {"key": "PRJ"}}});
+    Mock::given(method("PUT"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
+        .and(bearer())
+        .and(body_json(json!({
+            "version": 7, "title": "Fix the parser", "description": description, "draft": false,
+            "reviewers": [{"user": {"name": "bob"}}, {"user": {"name": "carol"}}], "toRef": to_ref,
+        })))
+        .respond_with(ok(dc_pr_with(description, &reviewers, 8)))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "datacenter", true, &[]).await;
+    let args = json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5, "title": "Fix the parser"});
+    // The dry run reads, shows the body cleaned, and sends nothing (the PUT expects one call).
+    let mut dry = args.clone();
+    dry["dry_run"] = json!(true);
+    let out = s.ok("bitbucket_update_pull_request", dry).await;
+    assert!(out.starts_with("Dry run (nothing sent): would PUT /rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5 with body"), "{out}");
+    assert!(out.contains(r#"{"user":{"name":"carol"}}"#) && !out.contains('\u{200b}'), "{out}");
+    let out = s.ok("bitbucket_update_pull_request", args).await;
+    assert!(out.starts_with("Updated pull request:\nPull request #5"), "{out}");
+    assert!(out.contains("BOB (approved)") && out.contains("CAROL (needs work"), "{out}");
+    // Nothing to change is refused before any request.
+    let e = s
+        .err(
+            "bitbucket_update_pull_request",
+            json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5}),
+        )
+        .await;
+    assert!(e.contains("`title`") && e.contains("name what to change"), "{e}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn datacenter_update_replaces_the_reviewers_it_is_given() {
+    let upstream = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
+        .respond_with(ok(dc_pr_with("d", &[("bob", "APPROVED")], 2)))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let to_ref =
+        json!({"id": "refs/heads/release/1", "repository": {"slug": "repo", "project": {"key": "PRJ"}}});
+    Mock::given(method("PUT"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
+        .and(body_json(json!({
+            "version": 2, "title": "Fix parser", "description": "d", "draft": false,
+            "reviewers": [{"user": {"name": "dan"}}], "toRef": to_ref,
+        })))
+        .respond_with(ok(dc_pr_with("d", &[("dan", "UNAPPROVED")], 3)))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "datacenter", true, &[]).await;
+    let out = s
+        .ok(
+            "bitbucket_update_pull_request",
+            json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5, "reviewers": ["dan"], "target_branch": "release/1"}),
+        )
+        .await;
+    assert!(out.contains("DAN (no verdict)"), "{out}");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn cloud_update_carries_the_current_title_and_reviewers() {
+    let upstream = upstream().await;
+    let mut current = cloud_pr(1);
+    current["draft"] = json!(true);
+    current["reviewers"] =
+        json!([{"display_name": "Bob", "uuid": "{b0b}"}, {"display_name": "Carol", "uuid": "{ca401}"}]);
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/pullrequests/1"))
+        .respond_with(ok(current.clone()))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/2.0/repositories/ws/repo/pullrequests/1"))
+        .and(body_json(json!({
+            "type": "pullrequest", "title": "Fix parser 1", "description": "New words", "draft": false,
+            "reviewers": [{"type": "user", "uuid": "{b0b}"}, {"type": "user", "uuid": "{ca401}"}],
+        })))
+        .respond_with(ok(cloud_pr(1)))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    // Title and reviewers both named: nothing to read first.
+    Mock::given(method("PUT"))
+        .and(path("/2.0/repositories/ws/repo/pullrequests/1"))
+        .and(body_json(json!({
+            "type": "pullrequest", "title": "Renamed", "reviewers": [{"type": "user", "uuid": "{d4n}"}],
+            "destination": {"branch": {"name": "dev"}},
+        })))
+        .respond_with(ok(cloud_pr(1)))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "cloud", true, &[]).await;
+    let pr = json!({"workspace": "ws", "repo": "repo", "pull_request_id": 1});
+    let mut args = pr.clone();
+    args["description"] = json!("New words");
+    args["draft"] = json!(false);
+    assert!(s.ok("bitbucket_update_pull_request", args).await.starts_with("Updated pull request"));
+    let mut args = pr.clone();
+    args["title"] = json!("Renamed");
+    args["reviewers"] = json!(["{d4n}"]);
+    args["target_branch"] = json!("dev");
+    assert!(s.ok("bitbucket_update_pull_request", args).await.starts_with("Updated pull request"));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn datacenter_comment_changes_name_the_version_and_a_resolved_thread_lists_as_resolved() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let upstream = upstream().await;
+    let base = "/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5";
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/comments/7")))
+        .respond_with(ok(json!({"id": 7, "version": 2, "severity": "NORMAL", "text": "nit"})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/comments/8")))
+        .respond_with(ok(
+            json!({"id": 8, "version": 4, "severity": "BLOCKER", "state": "RESOLVED", "text": "do x"}),
+        ))
+        .mount(&upstream)
+        .await;
+    let resolved = Arc::new(AtomicBool::new(false));
+    let flag = resolved.clone();
+    Mock::given(method("PUT"))
+        .and(path(format!("{base}/comments/7")))
+        .and(body_json(json!({"version": 2, "threadResolved": true})))
+        .respond_with(move |_: &wiremock::Request| {
+            flag.store(true, Ordering::SeqCst);
+            ok(json!({"id": 7, "version": 3, "threadResolved": true}))
+        })
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let flag = resolved.clone();
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/activities")))
+        .respond_with(move |_: &wiremock::Request| {
+            let comment = json!({"id": 7, "version": 3, "text": "nit", "author": dc_user("bob"),
+                                 "threadResolved": flag.load(Ordering::SeqCst)});
+            ok(json!({"isLastPage": true, "values": [{"action": "COMMENTED", "commentAction": "ADDED", "comment": comment}]}))
+        })
+        .mount(&upstream)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("{base}/comments/8")))
+        .and(body_json(json!({"version": 4, "state": "OPEN"})))
+        .respond_with(ok(json!({"id": 8, "version": 5})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("{base}/comments/7")))
+        .and(body_json(json!({"version": 2, "text": "nit: renamed"})))
+        .respond_with(ok(json!({"id": 7, "version": 3})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("{base}/comments/7")))
+        .and(query_param("version", "2"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "datacenter", true, &[]).await;
+    let pr = json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5});
+    let c7 = json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5, "comment_id": 7});
+    let out = s.ok("bitbucket_list_pull_request_comments", pr.clone()).await;
+    assert!(!out.contains("resolved"), "{out}");
+    assert_eq!(
+        s.ok("bitbucket_resolve_pull_request_comment", c7.clone()).await,
+        "Resolved comment #7 of pull request #5."
+    );
+    let out = s.ok("bitbucket_list_pull_request_comments", pr.clone()).await;
+    assert!(out.contains("[resolved]"), "{out}");
+    // A task reopens through its state.
+    let c8 = json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": 5, "comment_id": 8});
+    assert!(s.ok("bitbucket_reopen_pull_request_comment", c8).await.starts_with("Reopened comment #8"));
+    let mut edit = c7.clone();
+    edit["text"] = json!("nit: renamed");
+    assert!(s.ok("bitbucket_edit_pull_request_comment", edit).await.starts_with("Edited comment #7"));
+    assert!(
+        s.ok("bitbucket_delete_pull_request_comment", c7.clone()).await.starts_with("Deleted comment #7")
+    );
+    let mut bad = c7.clone();
+    bad["comment_id"] = json!(0);
+    assert!(s.err("bitbucket_delete_pull_request_comment", bad).await.contains("`comment_id`"));
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn datacenter_withdraws_only_its_own_change_request() {
+    let upstream = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/1.0/application-properties"))
+        .respond_with(ok(json!({"version": "9.4.0"})).insert_header("X-AUSERNAME", "Carol"))
+        .mount(&upstream)
+        .await;
+    let mut pr = dc_pr_with("d", &[("bob", "APPROVED")], 2);
+    pr["reviewers"].as_array_mut().expect("list").push(json!({
+        "user": {"name": "carol", "slug": "carol.c"}, "role": "REVIEWER", "status": "NEEDS_WORK"
+    }));
+    Mock::given(method("GET"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5"))
+        .respond_with(ok(pr))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/6"))
+        .respond_with(ok(dc_pr_with("d", &[("carol", "APPROVED")], 2)))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/5/participants/carol.c"))
+        .and(body_json(json!({"status": "UNAPPROVED"})))
+        .respond_with(ok(json!({"user": {"name": "carol"}, "status": "UNAPPROVED"})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/1.0/projects/PRJ/repos/repo/pull-requests/6/approve"))
+        .respond_with(ok(json!({"user": {"name": "carol"}, "status": "UNAPPROVED"})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "datacenter", true, &[]).await;
+    let at = |id: u64| json!({"workspace": "PRJ", "repo": "repo", "pull_request_id": id});
+    assert_eq!(
+        s.ok("bitbucket_withdraw_change_request", at(5)).await,
+        "Withdrew the change request on pull request #5."
+    );
+    let e = s.err("bitbucket_withdraw_change_request", at(6)).await;
+    assert!(e.contains("Carol has not requested changes on pull request #6"), "{e}");
+    assert_eq!(
+        s.ok("bitbucket_unapprove_pull_request", at(6)).await,
+        "Withdrew the approval of pull request #6."
+    );
     s.finish().await;
 }

@@ -131,6 +131,10 @@ async fn bugzilla_reads_as_admin() {
                 "Created 2025-01-06 09:00Z",
             ],
         );
+        // Each bug carries its web page, built from the configured URL (one line per bug).
+        let web = format!("{}/show_bug.cgi?id=", bz.url.trim_end_matches('/'));
+        has(&bugs, &[&format!("\nWeb: {web}1\n"), &format!("\nWeb: {web}5"), &format!("\nWeb: {web}7")]);
+        assert_eq!(bugs.matches("\nWeb: ").count(), 3, "{bugs}");
         let dupe = s.ok("bugzilla_get_bug", json!({"ids": [4], "include_comments": true})).await;
         has(
             &dupe,
@@ -217,8 +221,15 @@ async fn bugzilla_reads_as_admin() {
         let tail = s.ok("bugzilla_get_attachment", json!({"id": 1, "offset": 400})).await;
         has(&tail, &["characters 401-439 of 439"]);
         lacks(&tail, &["diff --git"]);
-        let png = s.ok("bugzilla_get_attachment", json!({"id": 2})).await;
-        has(&png, &["dark-mode-mockup.png", "image/png, 70 bytes", "Binary content (image/png), not shown."]);
+        let png = s.call_raw("bugzilla_get_attachment", json!({"id": 2})).await;
+        has(
+            &crate::common::tool_text(&png["result"]),
+            &["dark-mode-mockup.png", "Image (image/png, 70 bytes) follows."],
+        );
+        assert_eq!(
+            crate::images::image_of(&png).map(|(mime, bytes)| (mime, bytes.len())),
+            Some(("image/png".to_owned(), 70))
+        );
         let none = s.err("bugzilla_get_attachment", json!({"id": 999_999})).await;
         has(&none, &["attachment 999999 was not found or is not visible"]);
 
@@ -323,6 +334,7 @@ async fn bugzilla_search_filters_and_pages() {
                 "Product Alpha; id [status] component priority severity → assignee changed: summary\n",
                 "\n1 [IN_PROGRESS] Backend High major → jsmith@example.test 20",
                 ": Login page returns 500 when password is empty\n",
+                &format!("\nWeb: {}/show_bug.cgi?id=<id>\n", bz.url.trim_end_matches('/')),
             ],
         );
         let page2 = search(&mut s, json!({"product": "Alpha", "limit": 2, "cursor": "2"})).await;
@@ -695,6 +707,7 @@ async fn bugzilla_writes_round_trip() {
                 &format!("blocks: +{other}"),
                 &format!("depends_on: -{other}"),
                 "(comment added)",
+                &format!("\nWeb: {}/show_bug.cgi?id={id}", bz.url.trim_end_matches('/')),
             ],
         );
         let text = s.err("bugzilla_update_bug", json!({"bug": id, "status": "IN_PROGRESS"})).await;
@@ -820,7 +833,7 @@ async fn bugzilla_writes_round_trip() {
 async fn bugzilla_write_tools_are_hidden_when_read_only() {
     for bz in instances().into_iter().take(1) {
         let mut s = bz.server(Who::Admin, false, &[]).await;
-        let names = s.tool_names().await;
+        let names = s.operation_names().await;
         assert!(names.contains(&"bugzilla_get_bug".to_owned()));
         for write in
             ["bugzilla_create_bug", "bugzilla_update_bug", "bugzilla_add_comment", "bugzilla_add_attachment"]

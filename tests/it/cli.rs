@@ -180,7 +180,8 @@ async fn a_dotenv_readable_by_others_is_warned_about() {
 #[tokio::test]
 async fn every_variable_but_the_secrets_has_a_flag() {
     let (_, help, _) = run(&["--help"], &[]).await;
-    const SECRETS: &[&str] = &["BUGZILLA_API_KEY", "REDMINE_API_KEY", "BITBUCKET_TOKEN", "RUST_LOG"];
+    const SECRETS: &[&str] =
+        &["BUGZILLA_API_KEY", "REDMINE_API_KEY", "BITBUCKET_TOKEN", "TRACKER_MCP_HTTP_TOKEN", "RUST_LOG"];
     for (name, _) in tracker_mcp::config::VARIABLES {
         if SECRETS.contains(name) {
             continue;

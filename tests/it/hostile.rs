@@ -92,7 +92,8 @@ async fn hostile_arguments_are_refused_before_any_request() {
             ("BITBUCKET_FLAVOR", flavor),
         ];
         let (mut server, _) = Server::start(&env).await;
-        for tool in server.tools().await {
+        // Every operation, called by its own name (each listed tool's method runs one).
+        for tool in crate::schemas::operations(&env) {
             let name = tool["name"].as_str().expect("name").to_owned();
             if flavor == "datacenter" && !name.starts_with("bitbucket") {
                 continue;
@@ -158,4 +159,47 @@ async fn hostile_arguments_are_refused_before_any_request() {
         server.finish().await;
     }
     eprintln!("hostile arguments refused before any request: {refused}");
+}
+
+/// Security review finding 11: NUL (and other control characters) in a free-text argument that
+/// becomes a query value never reaches a tracker; the call is refused naming the value.
+#[tokio::test]
+async fn control_characters_never_reach_a_query_value() {
+    let upstream = MockServer::start().await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("BUGZILLA_URL", &uri[..]),
+        ("BUGZILLA_API_KEY", "hostile-bz-key"),
+        ("BUGZILLA_API_KEY_MODE", "header"),
+        ("REDMINE_URL", &uri[..]),
+        ("REDMINE_API_KEY", "hostile-rm-key"),
+        ("BITBUCKET_URL", &uri[..]),
+        ("BITBUCKET_TOKEN", "hostile-bb-token"),
+        ("BITBUCKET_FLAVOR", "cloud"),
+    ];
+    let (mut server, _) = Server::start(&env).await;
+    for bad in ["ali\u{0}ce", "ali\u{1b}[2Jce", "ali\u{7f}ce"] {
+        for (tool, args) in [
+            ("redmine_search_issues", json!({"assignee": bad})),
+            ("redmine_search", json!({"query": bad})),
+            ("bugzilla_search_bugs", json!({"summary": bad})),
+            ("bugzilla_search_users", json!({"query": bad})),
+            ("bitbucket_list_branches", json!({"workspace": "acme", "repo": "web", "filter": bad})),
+            ("bitbucket_list_repositories", json!({"workspace": "acme", "name": bad})),
+        ] {
+            let text = server.err(tool, args).await;
+            assert!(text.contains("NUL") || text.contains("control characters"), "{tool} {bad:?}: {text}");
+        }
+    }
+    for request in upstream.received_requests().await.unwrap_or_default() {
+        let query = request.url.query().unwrap_or_default().to_ascii_lowercase();
+        assert!(
+            !query.contains("%00") && !query.contains("%1b") && !query.contains("%7f"),
+            "a control character reached {} {}?{query}",
+            request.method,
+            request.url.path()
+        );
+    }
+    server.finish().await;
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::schemas::all_tools;
+use crate::schemas::all_operations;
 
 /// The cursor a list footer offers (`next: cursor=<value>`), exactly as it is to be passed back.
 pub fn next_cursor(text: &str) -> Option<String> {
@@ -13,7 +13,7 @@ pub fn next_cursor(text: &str) -> Option<String> {
 
 #[tokio::test]
 async fn every_list_tool_takes_limit_and_cursor_and_no_offset() {
-    let tools = all_tools().await;
+    let tools = all_operations();
     let mut lists = 0;
     for tool in &tools {
         let name = tool["name"].as_str().expect("name");

@@ -195,8 +195,9 @@ async fn redmine_fields_cannot_leave_their_line() {
             "possible_values": [{"value": "high", "label": "High"}], "is_required": false, "multiple": false}]}),
         ),
         (
+            // Over the image cap: only the metadata is read (what this test is about).
             "/attachments/5.json",
-            json!({"attachment": {"id": 5, "filename": "shot.png", "filesize": 10, "content_type": "image/png", "description": "d", "author": person(5, "Eve"), "created_on": "2025-01-08T11:30:00Z", "content_url": "/attachments/download/5/shot.png"}}),
+            json!({"attachment": {"id": 5, "filename": "shot.png", "filesize": 6000000, "content_type": "image/png", "description": "d", "author": person(5, "Eve"), "created_on": "2025-01-08T11:30:00Z", "content_url": "/attachments/download/5/shot.png"}}),
         ),
     ];
     let env = |uri: &str| {

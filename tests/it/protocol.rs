@@ -128,12 +128,21 @@ async fn writes_are_neither_listed_nor_callable_when_disabled() {
     env.push(("TRACKER_MCP_ENABLE_WRITES", "true"));
     let (mut writable, _) = Server::start(&env).await;
     let all = writable.tools().await;
-    let writes: Vec<String> = all
+    let mut writes: Vec<String> = all
         .iter()
         .filter(|t| t["annotations"]["readOnlyHint"] != true)
         .map(|t| t["name"].as_str().expect("name").to_owned())
         .collect();
     writable.finish().await;
+    // ... and the write operations by their own names.
+    let read_ops = crate::schemas::operations(ALL_TRACKERS);
+    writes.extend(
+        crate::schemas::operations(&env)
+            .iter()
+            .map(|t| t["name"].as_str().expect("name").to_owned())
+            .filter(|name| !read_ops.iter().any(|r| r["name"] == name.as_str())),
+    );
+    assert!(writes.len() > 20, "{writes:?}");
 
     let (mut read_only, _) = Server::start(ALL_TRACKERS).await;
     for name in writes {
@@ -318,7 +327,7 @@ async fn credentials_are_verified_in_the_background_at_start() {
 }
 
 #[tokio::test]
-async fn instructions_name_the_identity_once_it_is_verified() {
+async fn the_credential_check_waits_until_the_client_is_initialized() {
     let upstream = jsmith_redmine().await;
     let uri = upstream.uri();
     let env = [
@@ -327,15 +336,24 @@ async fn instructions_name_the_identity_once_it_is_verified() {
         ("REDMINE_URL", &uri[..]),
         ("REDMINE_API_KEY", "identity-key-1234"),
     ];
-    // A client that connects after the check finished (e.g. a second session reading the
-    // server's info) is told who the server acts as; before that, where to ask.
+    // Issue 15 item 4: nothing competes with the `initialize` answer. The check (its TLS
+    // set-up and requests) starts on `notifications/initialized`; the instructions say where
+    // to ask who the server acts as.
     let mut server = Server::spawn(&env);
-    background_check_done(&upstream, 1).await;
-    let init = server.initialize().await;
-    let instructions = init["instructions"].as_str().expect("instructions");
-    assert!(instructions.contains("redmine: Acting as John Smith"), "{instructions}");
+    let answer = server
+        .request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+        )
+        .await;
+    let instructions = answer["result"]["instructions"].as_str().expect("instructions");
     assert!(instructions.contains("*_whoami"), "{instructions}");
-    server.finish().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(upstream.received_requests().await.unwrap_or_default().is_empty(), "checked before initialized");
+    server.notify("notifications/initialized", json!({})).await;
+    background_check_done(&upstream, 1).await;
+    let (_, _, stderr) = server.finish().await;
+    assert!(stderr.contains("credential verified: Acting as John Smith"), "{stderr}");
 }
 
 #[tokio::test]
@@ -374,4 +392,51 @@ async fn initialize_at_2025_11_25_is_answered_in_kind() {
     assert_eq!(answer["result"]["protocolVersion"], "2025-11-25", "{answer}");
     assert_eq!(answer["result"]["serverInfo"]["name"], "tracker-mcp");
     server.finish().await;
+}
+
+/// Issue 15 item 3: prompts for the daily work, only for the trackers configured, naming the
+/// listed tools; a missing argument is an error naming it.
+#[tokio::test]
+async fn prompts_are_listed_per_tracker_and_filled_in() {
+    let (mut server, init) = Server::start(ALL_TRACKERS).await;
+    assert!(init["capabilities"]["prompts"].is_object(), "{init}");
+    let list = server.request("prompts/list", json!({})).await;
+    let names: Vec<&str> = list["result"]["prompts"]
+        .as_array()
+        .expect("prompts")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["review_pull_request", "triage_bug", "triage_issue", "waiting_for_me", "my_week"]);
+    let review = server
+        .request(
+            "prompts/get",
+            json!({"name": "review_pull_request", "arguments": {"workspace": "acme", "repo": "web", "pull_request_id": "7"}}),
+        )
+        .await;
+    let text = review["result"]["messages"][0]["content"]["text"].as_str().expect("text");
+    assert!(text.contains("#7 of acme/web") && text.contains("bitbucket_pull_request_read"), "{review}");
+    let missing = server.request("prompts/get", json!({"name": "triage_bug", "arguments": {}})).await;
+    assert_eq!(missing["error"]["code"], -32602, "{missing}");
+    assert!(missing["error"]["message"].as_str().expect("message").contains("`bug`"), "{missing}");
+    server.finish().await;
+
+    let (mut redmine, _) = Server::start(&[
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", "http://127.0.0.1:9"),
+        ("REDMINE_API_KEY", "k-0000"),
+    ])
+    .await;
+    let list = redmine.request("prompts/list", json!({})).await;
+    let names: Vec<&str> = list["result"]["prompts"]
+        .as_array()
+        .expect("prompts")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["triage_issue", "waiting_for_me", "my_week"]);
+    let week = redmine.request("prompts/get", json!({"name": "my_week"})).await;
+    let text = week["result"]["messages"][0]["content"]["text"].as_str().expect("text");
+    assert!(text.contains("redmine_time_read") && !text.contains("bitbucket"), "{week}");
+    redmine.finish().await;
 }

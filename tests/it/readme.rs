@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::schemas::all_tools;
+use crate::schemas::{all_operations, all_tools};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md")
@@ -11,12 +11,21 @@ fn readme() -> String {
 
 #[tokio::test]
 async fn tool_tables_match_tools_list() {
-    let documented: BTreeSet<String> = readme()
+    let rows: Vec<Vec<String>> = readme()
         .lines()
-        .filter_map(|line| line.strip_prefix("| `"))
-        .filter_map(|rest| rest.split_once('`').map(|(name, _)| name.to_owned()))
-        .filter(|name| crate::common::tracker_names().iter().any(|p| name.starts_with(&format!("{p}_"))))
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            line.trim()
+                .trim_matches('|')
+                .split('|')
+                .map(|cell| cell.trim().trim_matches('`').to_owned())
+                .collect()
+        })
+        .filter(|cells: &Vec<String>| {
+            crate::common::tracker_names().iter().any(|p| cells[0].starts_with(&format!("{p}_")))
+        })
         .collect();
+    let documented: BTreeSet<String> = rows.iter().map(|cells| cells[0].clone()).collect();
     let served: BTreeSet<String> =
         all_tools().await.iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect();
     let missing: Vec<_> = served.difference(&documented).collect();
@@ -25,6 +34,12 @@ async fn tool_tables_match_tools_list() {
         missing.is_empty() && stale.is_empty(),
         "README tool tables: missing {missing:?}, not served {stale:?}"
     );
+    // Every operation has its row (tool, method, operation): the migration table for globs.
+    let documented_ops: BTreeSet<String> =
+        rows.iter().filter(|cells| cells.len() == 4).map(|cells| cells[3].clone()).collect();
+    let operations: BTreeSet<String> =
+        all_operations().iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect();
+    assert_eq!(documented_ops, operations, "README: the operation column must name every operation once");
 }
 
 #[test]

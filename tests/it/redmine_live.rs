@@ -192,6 +192,9 @@ async fn get_issue_shows_history_in_readable_form() {
     let Some(v) = vars() else { return };
     let mut s = admin(&v, false).await;
     let one = s.ok("redmine_get_issue", json!({"id": 1})).await;
+    // The web page, from the configured URL.
+    let web = format!("\nWeb: {}/issues/1\n", v["REDMINE_URL"].trim_end_matches('/'));
+    assert!(one.contains(&web), "{one}");
     for needle in [
         "Issue #1 [Bug · In Progress · High] Login page returns 500 when password is empty",
         "Assignee: John Smith",
@@ -365,8 +368,20 @@ async fn attachments_text_and_binary() {
     let text = s.ok("redmine_get_attachment", json!({"id": text_id})).await;
     assert!(text.contains(&format!("Attachment {text_id} server.log")), "{text}");
     assert!(text.contains("ERROR boom") && text.contains("<<<tracker data: attachment"), "{text}");
+    // Declared a PNG, but its bytes are not one: described, not sent as an image.
     let bin = s.ok("redmine_get_attachment", json!({"id": bin_id})).await;
-    assert!(bin.contains("shot.png") && bin.contains("Binary content: not shown"), "{bin}");
+    assert!(
+        bin.contains("shot.png") && bin.contains("Binary content (image/png, 8 bytes): not shown"),
+        "{bin}"
+    );
+    // A real PNG declared as octet-stream comes back as image content, byte for byte.
+    let png_id = attach(&v, 1, "shot.bin", "application/octet-stream", crate::images::PNG.to_vec()).await;
+    let answer = s.call_raw("redmine_get_attachment", json!({"id": png_id})).await;
+    assert_eq!(crate::images::image_of(&answer), Some(("image/png".to_owned(), crate::images::PNG.to_vec())));
+    assert!(
+        crate::common::tool_text(&answer["result"]).contains("Image (image/png, 67 bytes) follows."),
+        "{answer}"
+    );
     let issue = s.ok("redmine_search_issues", json!({"subject": "attachment test", "limit": 1})).await;
     assert!(issue.contains("attachment test"), "{issue}");
     let e = s.err("redmine_get_attachment", json!({"id": 99_999_999})).await;
@@ -400,6 +415,10 @@ async fn issue_writes_round_trip() {
         )
         .await;
     let id = created_id(&created);
+    assert!(
+        created.ends_with(&format!("Web: {}/issues/{id}", v["REDMINE_URL"].trim_end_matches('/'))),
+        "{created}"
+    );
     let other = created_id(
         &s.ok(
             "redmine_create_issue",
@@ -548,6 +567,293 @@ async fn limited_user_writes_are_refused_clearly() {
 }
 
 #[tokio::test]
+async fn saved_queries_list_and_run() {
+    let Some(v) = vars() else { return };
+    let mut s = admin(&v, false).await;
+    // Redmine's default data brings four public queries for all projects.
+    let list = s.ok("redmine_list_queries", json!({})).await;
+    assert!(list.contains("1 Issues assigned to me — public, all projects"), "{list}");
+    assert!(list.contains("Watched issues — public") && list.contains("has_more: false"), "{list}");
+    let page = s.ok("redmine_list_queries", json!({"limit": 1, "cursor": "1"})).await;
+    assert!(page.contains("Showing 2–2 of") && !page.contains("assigned to me"), "{page}");
+    // The query's own filter applies: the admin's assigned issues (#2), not jsmith's (#1).
+    let mine = s.ok("redmine_search_issues", json!({"query": 1, "project": "alpha", "limit": 100})).await;
+    assert!(mine.contains(r#"saved query 1 "Issues assigned to me", project alpha"#), "{mine}");
+    assert!(mine.contains("#2 [") && !mine.contains("#1 ["), "{mine}");
+    let e = s.err("redmine_search_issues", json!({"query": 1, "status": "*"})).await;
+    assert!(e.contains("invalid argument `status`") && e.contains("saved query's filters"), "{e}");
+    let e = s.err("redmine_search_issues", json!({"query": "No such query"})).await;
+    assert!(e.contains("invalid argument `query`") && e.contains("Issues assigned to me (1)"), "{e}");
+    let e = s.err("redmine_search_issues", json!({"query": 999_999})).await;
+    assert!(e.contains("saved query 999999") && e.contains("does not exist"), "{e}");
+    s.finish().await;
+
+    let mut u = jsmith(&v, false).await;
+    let mine = u
+        .ok(
+            "redmine_search_issues",
+            json!({"query": "issues ASSIGNED to me", "sort": "id:asc", "limit": 100}),
+        )
+        .await;
+    assert!(mine.contains("#1 [") && mine.contains("#6 [") && !mine.contains("#2 ["), "{mine}");
+    assert!(mine.contains("sorted by id:asc") && !mine.contains("open only by default"), "{mine}");
+    u.finish().await;
+}
+
+/// The "Added relation 12: ..." / "Logged time entry 12: ..." id.
+fn id_after(text: &str, prefix: &str) -> u64 {
+    text.strip_prefix(prefix)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|id| id.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no id after {prefix:?} in {text}"))
+}
+
+#[tokio::test]
+async fn watchers_relation_delete_and_time_entry_fixes() {
+    let Some(v) = vars() else { return };
+    let tag = unique();
+    let mut s = admin(&v, true).await;
+    let id = created_id(
+        &s.ok("redmine_create_issue", json!({"project": "alpha", "subject": format!("Watch {tag}")})).await,
+    );
+    let other = created_id(
+        &s.ok("redmine_create_issue", json!({"project": "alpha", "subject": format!("Other {tag}")})).await,
+    );
+
+    let dry = s.ok("redmine_add_watcher", json!({"id": id, "user": "jsmith", "dry_run": true})).await;
+    assert!(dry.contains(&format!("POST /issues/{id}/watchers.json")) && dry.contains(r#"{"user_id":5}"#));
+    let watch = s.ok("redmine_add_watcher", json!({"id": id, "user": "John Smith"})).await;
+    assert_eq!(watch, format!("Watching issue #{id}: John Smith (5)."));
+    let me = s.ok("redmine_add_watcher", json!({"id": id, "user": "me"})).await;
+    assert!(me.contains("John Smith (5)") && me.contains("Redmine Admin (1)"), "{me}");
+    // Redmine answers 204 for a user it skips; the tool says so.
+    let skipped = s.ok("redmine_add_watcher", json!({"id": id, "user": 99_999_999})).await;
+    assert!(skipped.contains("accepted the request, but user 99999999 is not among"), "{skipped}");
+    let dry = s.ok("redmine_remove_watcher", json!({"id": id, "user": 5, "dry_run": true})).await;
+    assert!(dry.ends_with(&format!("DELETE /issues/{id}/watchers/5.json")), "{dry}");
+    let gone = s.ok("redmine_remove_watcher", json!({"id": id, "user": "jsmith"})).await;
+    assert_eq!(gone, format!("User 5 no longer watches issue #{id}. Watchers: Redmine Admin (1)."));
+    let again = s.ok("redmine_remove_watcher", json!({"id": id, "user": "jsmith"})).await;
+    assert!(again.contains("(was not watching)"), "{again}");
+    let e = s.err("redmine_add_watcher", json!({"id": id, "user": "nobody-here"})).await;
+    assert!(e.contains("invalid argument `user`"), "{e}");
+
+    let rel = s.ok("redmine_add_relation", json!({"id": id, "to": other, "relation_type": "relates"})).await;
+    let relation = id_after(&rel, "Added relation ");
+    let dry = s.ok("redmine_delete_relation", json!({"id": relation, "dry_run": true})).await;
+    assert!(dry.contains(&format!("DELETE /relations/{relation}.json")), "{dry}");
+    assert!(dry.ends_with(&format!("Relation {relation}: #{id} relates #{other}")), "{dry}");
+    let deleted = s.ok("redmine_delete_relation", json!({"id": relation})).await;
+    assert_eq!(deleted, format!("Deleted relation {relation}: #{id} relates #{other}."));
+    let e = s.err("redmine_delete_relation", json!({"id": relation})).await;
+    assert!(e.contains(&format!("relation {relation} does not exist")), "{e}");
+    let issue = s.ok("redmine_get_issue", json!({"id": id})).await;
+    assert!(!issue.contains(&format!("Relations: relates #{other}")), "{issue}");
+
+    let logged = s.ok("redmine_log_time", json!({"issue": id, "hours": 0.5, "activity": "Design"})).await;
+    let entry = id_after(&logged, "Logged time entry ");
+    let dry = s.ok("redmine_update_time_entry", json!({"id": entry, "hours": 2.5, "dry_run": true})).await;
+    assert!(dry.contains(&format!("PUT /time_entries/{entry}.json")), "{dry}");
+    assert!(dry.contains(r#"{"time_entry":{"hours":2.5}}"#), "{dry}");
+    let fixed = s
+        .ok(
+            "redmine_update_time_entry",
+            json!({"id": entry, "hours": 2.5, "activity": "Development", "spent_on": "2025-02-04",
+                   "comments": "fixed", "issue": other}),
+        )
+        .await;
+    assert!(
+        fixed.starts_with(&format!(
+            "Updated time entry {entry}: 2.5h Development on 2025-02-04 by Redmine Admin — Alpha Project #{other} (was 0.5h Design"
+        )),
+        "{fixed}"
+    );
+    let e = s.err("redmine_update_time_entry", json!({"id": entry})).await;
+    assert!(e.contains("invalid argument `hours`") && e.contains("nothing to change"), "{e}");
+    let e = s.err("redmine_update_time_entry", json!({"id": entry, "activity": "Sleeping"})).await;
+    assert!(e.contains("invalid argument `activity`") && e.contains("Design (8)"), "{e}");
+    let dry = s.ok("redmine_delete_time_entry", json!({"id": entry, "dry_run": true})).await;
+    assert!(dry.contains(&format!("DELETE /time_entries/{entry}.json")) && dry.contains("2.5h Development"));
+    let deleted = s.ok("redmine_delete_time_entry", json!({"id": entry})).await;
+    assert!(deleted.starts_with(&format!("Deleted time entry {entry}: 2.5h Development")), "{deleted}");
+    let e = s.err("redmine_delete_time_entry", json!({"id": entry})).await;
+    assert!(e.contains(&format!("time entry {entry} does not exist")), "{e}");
+    s.finish().await;
+
+    // jsmith (Developer) may neither add watchers nor touch the admin's time.
+    let entry = id_after(&admin_logs_time(&v, id).await, "Logged time entry ");
+    let mut u = jsmith(&v, true).await;
+    let e = u.err("redmine_add_watcher", json!({"id": id, "user": "me"})).await;
+    assert!(e.contains("HTTP 403") && e.contains(&format!("issue {id}")), "{e}");
+    let e = u.err("redmine_update_time_entry", json!({"id": entry, "hours": 1})).await;
+    assert!(e.contains("HTTP 403") && e.contains(&format!("time entry {entry}")), "{e}");
+    let e = u.err("redmine_delete_time_entry", json!({"id": entry})).await;
+    assert!(e.contains("HTTP 403") && e.contains(&format!("time entry {entry}")), "{e}");
+    u.finish().await;
+}
+
+/// Log half an hour on an issue as the admin, in a server of its own.
+async fn admin_logs_time(v: &HashMap<String, String>, issue: u64) -> String {
+    let mut s = admin(v, true).await;
+    let logged = s.ok("redmine_log_time", json!({"issue": issue, "hours": 0.5, "activity": "Design"})).await;
+    s.finish().await;
+    logged
+}
+
+/// Redmine's web session for the admin (the project activity settings have no API): the
+/// session cookie and the page's form token.
+struct WebSession {
+    client: reqwest::Client,
+    url: String,
+    cookie: String,
+}
+
+impl WebSession {
+    async fn login(v: &HashMap<String, String>) -> Self {
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let mut web = Self { client, url: v["REDMINE_URL"].clone(), cookie: String::new() };
+        let token = web.token("/login").await;
+        let password = std::env::var("REDMINE_ADMIN_PASSWORD").unwrap_or_else(|_| "admin-password".into());
+        let form = [("authenticity_token", token.as_str()), ("username", "admin"), ("password", &password)];
+        let status = web.post("/login", &form).await;
+        assert_eq!(status, 302, "web login");
+        web
+    }
+
+    /// Redmine renews its one session cookie on login: keep the newest.
+    fn keep_cookie(&mut self, response: &reqwest::Response) {
+        let session = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|h| h.to_str().ok()?.split(';').next())
+            .next_back();
+        if let Some(c) = session {
+            self.cookie = c.to_owned();
+        }
+    }
+
+    /// A page's text, and its `authenticity_token`.
+    async fn page(&mut self, path: &str) -> (String, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .header("Cookie", &self.cookie)
+            .send()
+            .await
+            .expect("page");
+        self.keep_cookie(&response);
+        let html = response.text().await.expect("html");
+        let token = html
+            .split("name=\"authenticity_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no form token on {path}"))
+            .to_owned();
+        (html, token)
+    }
+
+    async fn token(&mut self, path: &str) -> String {
+        self.page(path).await.1
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> u16 {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("Cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("post");
+        self.keep_cookie(&response);
+        response.status().as_u16()
+    }
+}
+
+/// A new project whose "Development" activity is its own (a new id overriding the global 9),
+/// as an administrator sets it in the project's settings.
+async fn project_with_own_activity(v: &HashMap<String, String>) -> (String, u64) {
+    // Logged in first: a project is created only when its settings can be changed.
+    let mut web = WebSession::login(v).await;
+    let identifier = format!("zz-activity-{}", unique());
+    // Named to sort after the seeded projects, which other tests page through.
+    let created = reqwest::Client::new()
+        .post(format!("{}/projects.json", v["REDMINE_URL"]))
+        .header("X-Redmine-API-Key", &v["REDMINE_API_KEY"])
+        .json(&json!({"project": {"name": format!("Zz {identifier}"), "identifier": identifier}}))
+        .send()
+        .await
+        .expect("create project");
+    assert_eq!(created.status().as_u16(), 201, "create project");
+    let settings = format!("/projects/{identifier}/settings/activities");
+    let enumerations = format!("/projects/{identifier}/enumerations");
+    // Deactivating creates the project's own copy (a new id); activating it again keeps the id.
+    let token = web.token(&settings).await;
+    let form = [
+        ("authenticity_token", token.as_str()),
+        ("_method", "put"),
+        ("enumerations[9][parent_id]", "9"),
+        ("enumerations[9][active]", "0"),
+    ];
+    assert_eq!(web.post(&enumerations, &form).await, 302);
+    let (html, token) = web.page(&settings).await;
+    let own = html
+        .split("enumerations[")
+        .filter_map(|rest| rest.split(']').next()?.parse::<u64>().ok())
+        .find(|id| *id > 9)
+        .expect("the project's own activity");
+    let key = format!("enumerations[{own}][active]");
+    let form = [("authenticity_token", token.as_str()), ("_method", "put"), (key.as_str(), "1")];
+    assert_eq!(web.post(&enumerations, &form).await, 302);
+    (identifier, own)
+}
+
+#[tokio::test]
+async fn log_time_uses_the_project_s_own_activities() {
+    let Some(v) = vars() else { return };
+    let (project, own) = project_with_own_activity(&v).await;
+    let mut s = admin(&v, true).await;
+    let dry = s
+        .ok(
+            "redmine_log_time",
+            json!({"project": project, "hours": 1, "activity": "development", "dry_run": true}),
+        )
+        .await;
+    assert!(dry.contains(&format!(r#""activity_id":{own}"#)), "{dry}");
+    let logged =
+        s.ok("redmine_log_time", json!({"project": project, "hours": 1, "activity": "Development"})).await;
+    assert!(logged.contains("1.0h Development on"), "{logged}");
+    let entry = id_after(&logged, "Logged time entry ");
+    // The global id is refused before Redmine would ("Activity is not included in the list").
+    let e = s.err("redmine_log_time", json!({"project": project, "hours": 1, "activity": 9})).await;
+    assert!(e.contains("invalid argument `activity`") && e.contains("id 9 is not an activity"), "{e}");
+    assert!(e.contains(&format!("Development ({own})")), "{e}");
+    // An issue's time resolves against its project's list too.
+    let issue = created_id(
+        &s.ok("redmine_create_issue", json!({"project": project, "subject": "activity test"})).await,
+    );
+    let dry = s
+        .ok(
+            "redmine_log_time",
+            json!({"issue": issue, "hours": 1, "activity": "Development", "dry_run": true}),
+        )
+        .await;
+    assert!(dry.contains(&format!(r#""activity_id":{own}"#)), "{dry}");
+    // Redmine keeps a project whose activity is in use: the entry goes first, then the project.
+    s.ok("redmine_delete_time_entry", json!({"id": entry})).await;
+    s.finish().await;
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/projects/{project}.json", v["REDMINE_URL"]))
+        .header("X-Redmine-API-Key", &v["REDMINE_API_KEY"])
+        .send()
+        .await
+        .expect("delete project");
+    assert_eq!(deleted.status().as_u16(), 204, "delete project {project}");
+}
+
+#[tokio::test]
 async fn wiki_write_with_conflict_check() {
     let Some(v) = vars() else { return };
     let title = format!("LiveTest_{}", unique());
@@ -605,7 +911,7 @@ async fn wiki_write_with_conflict_check() {
 async fn bad_key_is_explained_and_writes_are_hidden_when_read_only() {
     let Some(v) = vars() else { return };
     let mut s = server(&v, "0123456789abcdef0123456789abcdef01234567", false).await;
-    let names = s.tool_names().await;
+    let names = s.operation_names().await;
     assert!(
         names.contains(&"redmine_get_issue".to_owned()) && !names.iter().any(|n| n == "redmine_create_issue")
     );

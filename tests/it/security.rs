@@ -252,7 +252,9 @@ async fn gets_are_retried_on_503_and_writes_are_not() {
         .mount(&tracker)
         .await;
     Mock::given(path("/users/current.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {"id": 1, "login": "admin"}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"user": {"id": 1, "login": "admin", "firstname": "Ann", "lastname": "Admin"}}),
+        ))
         .mount(&tracker)
         .await;
     let uri = tracker.uri();
@@ -329,7 +331,9 @@ async fn oversized_responses_are_refused() {
 async fn requests_carry_the_user_agent_and_the_credential_header() {
     let tracker = MockServer::start().await;
     Mock::given(path("/users/current.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {"id": 1, "login": "admin"}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"user": {"id": 1, "login": "admin", "firstname": "Ann", "lastname": "Admin"}}),
+        ))
         .mount(&tracker)
         .await;
     let uri = tracker.uri();

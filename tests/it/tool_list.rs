@@ -8,13 +8,14 @@ use tracker_mcp::tracker::TRACKERS;
 
 use crate::common::{Server, run};
 use crate::protocol::ALL_TRACKERS;
-use crate::schemas::all_tools;
+use crate::schemas::all_operations;
 
-/// Bytes of the `tools/list` result with all three trackers and writes on. Set from the
-/// measured size (45,555 bytes: one paging contract, and the 13 tools that return user text
-/// saying it comes fenced as data) with a small margin: a change that grows the list past it
-/// must be a reviewed decision. Read-only, the default, is ~27 KB.
-const TOOLS_LIST_BUDGET: usize = 46_000;
+/// Bytes of the `tools/list` result with all three trackers (Bitbucket Cloud) and writes on,
+/// and of the default read-only list: issue 15's budget, for every capability of this and the
+/// coming issues. Operations are listed as methods of a few tools per resource
+/// (`src/catalog.rs`), so a new operation costs a description line, not a whole tool.
+const TOOLS_LIST_BUDGET: usize = 30_000;
+const READ_ONLY_BUDGET: usize = 20_000;
 
 /// True by construction (a tool set is a router), kept as a guard: no tool is in two sets, a
 /// set is named after its tracker, and the sets of all trackers (Bitbucket Cloud, writes on)
@@ -22,7 +23,7 @@ const TOOLS_LIST_BUDGET: usize = 46_000;
 #[tokio::test]
 async fn every_tool_belongs_to_exactly_one_tool_set() {
     let served: BTreeSet<String> =
-        all_tools().await.iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect();
+        all_operations().iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect();
     let mut listed = BTreeSet::new();
     for spec in TRACKERS {
         for set in spec.toolsets {
@@ -42,7 +43,7 @@ async fn tool_sets_narrow_the_list() {
     env.push(("TRACKER_MCP_ENABLE_WRITES", "true"));
     env.push(("TRACKER_MCP_TOOLSETS", "redmine:wiki,bitbucket:pull_requests"));
     let (mut server, _) = Server::start(&env).await;
-    let names = server.tool_names().await;
+    let names = server.operation_names().await;
     server.finish().await;
     assert!(names.contains(&"redmine_update_wiki_page".to_owned()));
     assert!(names.contains(&"redmine_whoami".to_owned()), "core comes with any area");
@@ -65,21 +66,20 @@ async fn an_unknown_tool_set_is_a_startup_error() {
 async fn the_full_tool_list_stays_within_its_budget() {
     let mut env = ALL_TRACKERS.to_vec();
     env.push(("TRACKER_MCP_ENABLE_WRITES", "true"));
-    let (mut server, _) = Server::start(&env).await;
-    let answer = server.request("tools/list", json!({})).await;
-    server.finish().await;
-    let bytes = answer["result"].to_string().len();
-    let tools = answer["result"]["tools"].as_array().map_or(0, Vec::len);
-    eprintln!("tools/list: {tools} tools, {bytes} bytes (budget {TOOLS_LIST_BUDGET})");
-    assert!(
-        bytes <= TOOLS_LIST_BUDGET,
-        "tools/list is {bytes} bytes, over the {TOOLS_LIST_BUDGET}-byte budget"
-    );
+    for (env, budget) in [(env, TOOLS_LIST_BUDGET), (ALL_TRACKERS.to_vec(), READ_ONLY_BUDGET)] {
+        let (mut server, _) = Server::start(&env).await;
+        let answer = server.request("tools/list", json!({})).await;
+        server.finish().await;
+        let bytes = answer["result"].to_string().len();
+        let tools = answer["result"]["tools"].as_array().map_or(0, Vec::len);
+        eprintln!("tools/list: {tools} tools, {bytes} bytes (budget {budget})");
+        assert!(bytes <= budget, "tools/list is {bytes} bytes, over the {budget}-byte budget");
+    }
 }
 
 #[tokio::test]
 async fn every_write_tool_offers_a_dry_run() {
-    for tool in all_tools().await {
+    for tool in all_operations() {
         if tool["annotations"]["readOnlyHint"] == true {
             continue;
         }

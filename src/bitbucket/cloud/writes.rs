@@ -18,17 +18,7 @@ pub fn create_pull_request(api: &BitbucketApi, repo: Repo<'_>, pr: &NewPullReque
         body["draft"] = json!(true);
     }
     if !pr.reviewers.is_empty() {
-        body["reviewers"] = pr
-            .reviewers
-            .iter()
-            .map(|r| {
-                if r.starts_with('{') {
-                    json!({"type": "user", "uuid": r})
-                } else {
-                    json!({"type": "user", "account_id": r})
-                }
-            })
-            .collect();
+        body["reviewers"] = pr.reviewers.iter().map(|r| account(r)).collect();
     }
     Write {
         call: api.call(&PR_CREATE, &[repo.workspace, repo.slug]).json(body),
@@ -139,4 +129,110 @@ pub fn add_issue_comment(api: &BitbucketApi, repo: Repo<'_>, id: u64, text: &str
         subject: format!("issue {id}"),
         conflict_hint: "",
     })
+}
+
+fn account(r: &str) -> Value {
+    if r.starts_with('{') {
+        json!({"type": "user", "uuid": r})
+    } else {
+        json!({"type": "user", "account_id": r})
+    }
+}
+
+/// Update at once what is named. The body must carry `title`, and a `PUT` without reviewers
+/// drops them: unless both are named the pull request is read first (verbatim) and what was
+/// not named (title, description, reviewers, draft) is sent back as it was.
+pub async fn update_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64, u: &PrUpdate) -> Result<Write> {
+    let id_text = id.to_string();
+    let args = [repo.workspace, repo.slug, id_text.as_str()];
+    let subject = format!("pull request {id}");
+    let current = if u.title.is_none() || u.reviewers.is_none() {
+        Some(api.get_verbatim::<wire::PrFields>(api.call(&PR, &args), &subject).await?)
+    } else {
+        None
+    };
+    let mut body = json!({"type": "pullrequest"});
+    let title = u.title.as_ref().or(current.as_ref().map(|c| &c.title));
+    body["title"] = json!(title);
+    let description = u.description.clone().or_else(|| current.as_ref().and_then(|c| c.description.clone()));
+    if let Some(d) = description {
+        body["description"] = json!(d);
+    }
+    let reviewers = match (&u.reviewers, current.as_ref().and_then(|c| c.reviewers.as_ref())) {
+        (Some(named), _) => Some(named.iter().map(|r| account(r)).collect::<Vec<_>>()),
+        (None, Some(kept)) => Some(kept.iter().map(|a| account(&a.uuid)).collect()),
+        (None, None) => None,
+    };
+    if let Some(r) = reviewers {
+        body["reviewers"] = json!(r);
+    }
+    if let Some(target) = &u.target {
+        body["destination"] = json!({"branch": {"name": target}});
+    }
+    if let Some(draft) = u.draft.or_else(|| current.as_ref().and_then(|c| c.draft)) {
+        body["draft"] = json!(draft);
+    }
+    Ok(Write {
+        call: api.call(&PR_UPDATE, &args).json(body),
+        subject: format!("{subject} (update)"),
+        conflict_hint: "",
+    })
+}
+
+/// A change to one comment of a pull request.
+fn comment_write(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    comment: u64,
+    endpoint: &Endpoint,
+    what: &str,
+) -> Write {
+    client::pull_request_item_write(api, repo, id, ("comment", comment), endpoint, what, "")
+}
+
+pub async fn edit_pull_request_comment(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    comment: u64,
+    text: &str,
+) -> Result<Write> {
+    let mut write = comment_write(api, repo, id, comment, &PR_COMMENT_EDIT, "edit");
+    write.call = write.call.json(json!({"type": "pullrequest_comment", "content": {"raw": text}}));
+    Ok(write)
+}
+
+pub async fn delete_pull_request_comment(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    comment: u64,
+) -> Result<Write> {
+    Ok(comment_write(api, repo, id, comment, &PR_COMMENT_DELETE, "delete"))
+}
+
+/// Resolve a comment's thread, or reopen it (`resolved` false).
+pub async fn resolve_pull_request_comment(
+    api: &BitbucketApi,
+    repo: Repo<'_>,
+    id: u64,
+    comment: u64,
+    resolved: bool,
+) -> Result<Write> {
+    Ok(if resolved {
+        let mut write = comment_write(api, repo, id, comment, &PR_COMMENT_RESOLVE, "resolve");
+        write.conflict_hint = "the thread is resolved already";
+        write
+    } else {
+        comment_write(api, repo, id, comment, &PR_COMMENT_REOPEN, "reopen")
+    })
+}
+
+pub async fn unapprove_pull_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<Write> {
+    Ok(pr_action(api, repo, id, &PR_UNAPPROVE, "unapprove"))
+}
+
+pub async fn withdraw_change_request(api: &BitbucketApi, repo: Repo<'_>, id: u64) -> Result<Write> {
+    Ok(pr_action(api, repo, id, &PR_WITHDRAW_CHANGES, "withdraw change request"))
 }

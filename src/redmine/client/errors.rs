@@ -2,6 +2,7 @@
 //! bodies; only 422 carries `{"errors": [...]}`, with hints for the messages we know.
 
 use super::*;
+use crate::redmine::models::ValidationErrors;
 
 /// Map Redmine's answer to an error the model can act on. 401/403/404 have empty bodies;
 /// only 422 carries `{"errors": [...]}`.
@@ -35,13 +36,12 @@ pub(super) fn error_for(response: &Response, subject: Subject<'_>, anonymous: bo
         },
         422 => {
             let errors: Vec<String> = response
-                .json::<Value>(TRACKER)
-                .ok()
-                .and_then(|v| v["errors"].as_array().cloned())
+                .json::<ValidationErrors>(TRACKER)
+                .map(|answer| answer.errors)
                 .unwrap_or_default()
                 .iter()
                 .take(MAX_ERRORS + 1)
-                .filter_map(|e| e.as_str().map(crate::error::sanitize))
+                .map(|e| crate::error::sanitize(e))
                 .collect();
             let mut message = if errors.is_empty() {
                 "the values were not accepted".to_owned()

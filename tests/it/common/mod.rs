@@ -184,6 +184,30 @@ impl Server {
         self.tools().await.iter().map(|t| t["name"].as_str().expect("name").to_owned()).collect()
     }
 
+    /// Names of the operations served: a listed tool's own name, or, for a tool that groups
+    /// operations, the operation of each method it offers.
+    pub async fn operation_names(&mut self) -> Vec<String> {
+        let mut names = Vec::new();
+        for tool in self.tools().await {
+            let name = tool["name"].as_str().expect("name");
+            let group =
+                tracker_mcp::tracker::TRACKERS.iter().flat_map(|s| s.groups.iter()).find(|g| g.name == name);
+            match group {
+                Some(group) => {
+                    for method in
+                        tool["inputSchema"]["properties"]["method"]["enum"].as_array().expect("methods")
+                    {
+                        let (_, op) = group.methods.iter().find(|(m, _)| method == m).expect("known method");
+                        names.push((*op).to_owned());
+                    }
+                }
+                None => names.push(name.to_owned()),
+            }
+        }
+        names.sort();
+        names
+    }
+
     pub async fn tools(&mut self) -> Vec<Value> {
         let answer = self.request("tools/list", json!({})).await;
         answer["result"]["tools"].as_array().cloned().unwrap_or_else(|| panic!("tools/list: {answer}"))

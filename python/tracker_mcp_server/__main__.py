@@ -1,0 +1,3 @@
+from tracker_mcp_server import main
+
+main()
