@@ -197,6 +197,14 @@ impl HttpClient {
         Ok((std::borrow::Cow::Owned(auth), self.key_param.as_ref().map(|(name, _)| (*name, key))))
     }
 
+    /// In per-user mode, which caller the current call is (see `remote::caller_key`), so that
+    /// what one caller's credential may see is cached for that caller only; `None` when every
+    /// request carries the configured credential.
+    #[must_use]
+    pub fn caller_key(&self) -> Option<u64> {
+        if self.settings.per_user { crate::remote::caller_key(self.tracker) } else { None }
+    }
+
     /// Send a request: rate limit, credential, retries of idempotent reads, size cap.
     pub async fn execute(&self, request: Request) -> Result<Response> {
         let mut url = self.url_for(&request)?;

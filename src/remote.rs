@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 pub use auth::{Auth, Caller, Denial};
 pub use credentials::{
     BITBUCKET_TOKEN_HEADER, BITBUCKET_USERNAME_HEADER, BUGZILLA_HEADER, CredentialScope, REDMINE_HEADER,
-    caller_auth,
+    caller_auth, caller_key,
 };
 pub use gate::{BODY_TIMEOUT, MAX_BODY_BYTES};
 pub use oauth::{OAuth, Rejection, SCOPE_READ, SCOPE_WRITE, Verified};

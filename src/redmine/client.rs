@@ -37,14 +37,29 @@ pub struct RedmineApi {
     cache: Arc<Cache>,
 }
 
-/// Enumerations cached for the life of the process (they change only by an administrator).
+/// Enumerations cached for the life of the process (they change only by an administrator,
+/// and every user sees the same lists).
 #[derive(Debug, Default)]
 struct Cache {
     statuses: OnceCell<Vec<Named>>,
     trackers: OnceCell<Vec<Named>>,
     priorities: OnceCell<Vec<Named>>,
     activities: OnceCell<Vec<Named>>,
-    custom_fields: OnceCell<Vec<Named>>,
+    /// What depends on whose key asks: one entry for the configured key (`None`), and in
+    /// per-user mode one per caller ([`HttpClient::caller_key`]), so that one caller never
+    /// sees what only another's key could read.
+    callers: Mutex<HashMap<Option<u64>, Arc<CallerCache>>>,
+}
+
+/// At most this many callers' caches are kept; past it they are all dropped (refetching is
+/// only slower).
+const MAX_CALLERS: usize = 256;
+
+/// What one key may see.
+#[derive(Debug, Default)]
+struct CallerCache {
+    /// Custom field definitions (administrators only).
+    custom_fields: OnceCell<Arc<[Named]>>,
     /// User names seen in answers, by id; and ids by lower-cased name or login.
     users: Mutex<HashMap<u64, String>>,
     user_ids: Mutex<HashMap<String, u64>>,
@@ -199,10 +214,20 @@ impl RedmineApi {
         Ok(list.as_slice())
     }
 
+    /// The cache of what the current call's key may see.
+    fn caller_cache(&self) -> Arc<CallerCache> {
+        let key = self.http.caller_key();
+        let Ok(mut callers) = self.cache.callers.lock() else { return Arc::default() };
+        if callers.len() >= MAX_CALLERS && !callers.contains_key(&key) {
+            callers.clear();
+        }
+        Arc::clone(callers.entry(key).or_default())
+    }
+
     /// Custom field definitions (administrators only: 403 otherwise).
-    pub async fn custom_fields(&self) -> Result<&[Named]> {
-        let list = self
-            .cache
+    pub async fn custom_fields(&self) -> Result<Arc<[Named]>> {
+        let cache = self.caller_cache();
+        let list = cache
             .custom_fields
             .get_or_try_init(|| async {
                 let subject = "the custom field definitions";
@@ -215,10 +240,10 @@ impl RedmineApi {
                         ),
                         other => other,
                     })?;
-                Ok::<_, Error>(list.custom_fields)
+                Ok::<_, Error>(Arc::from(list.custom_fields))
             })
             .await?;
-        Ok(list.as_slice())
+        Ok(Arc::clone(list))
     }
 
     /// The name of an enumeration entry, or `#id` when unknown (or the lookup failed).
@@ -257,7 +282,8 @@ impl RedmineApi {
 
     /// Remember the names of users an answer names (authors, assignees, members, ...).
     pub fn remember_users<'a>(&self, people: impl IntoIterator<Item = &'a Ref>) {
-        if let (Ok(mut users), Ok(mut ids)) = (self.cache.users.lock(), self.cache.user_ids.lock()) {
+        let cache = self.caller_cache();
+        if let (Ok(mut users), Ok(mut ids)) = (cache.users.lock(), cache.user_ids.lock()) {
             for person in people {
                 ids.insert(person.name.to_lowercase(), person.id);
                 users.insert(person.id, person.name.clone());
@@ -278,7 +304,7 @@ impl RedmineApi {
     pub fn user_name(&self, id: &str) -> String {
         id.parse::<u64>()
             .ok()
-            .and_then(|n| self.cache.users.lock().ok().and_then(|u| u.get(&n).cloned()))
+            .and_then(|n| self.caller_cache().users.lock().ok().and_then(|u| u.get(&n).cloned()))
             .unwrap_or_else(|| format!("user #{id}"))
     }
 
@@ -373,7 +399,7 @@ impl RedmineApi {
     }
 
     fn cached_user_id(&self, key: &str) -> Option<u64> {
-        self.cache.user_ids.lock().ok().and_then(|ids| ids.get(key).copied())
+        self.caller_cache().user_ids.lock().ok().and_then(|ids| ids.get(key).copied())
     }
 
     // -----------------------------------------------------------------------------------------

@@ -139,6 +139,32 @@ pub fn caller_auth(tracker: &'static str) -> Result<(Auth, SecretString)> {
     Ok((auth, key))
 }
 
+/// Which caller the current call is, for caches that hold what one caller's credential may
+/// see (Redmine's custom field definitions, user names): a keyed hash of the tracker's
+/// credential header (and Bitbucket's username), `None` outside a caller's call or when the
+/// header is absent. The key is random per process, so the value says nothing about the
+/// secret outside it.
+#[must_use]
+pub fn caller_key(tracker: &'static str) -> Option<u64> {
+    use std::hash::BuildHasher as _;
+    static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    let credentials = CALLER.try_with(Arc::clone).ok()?;
+    let exposed = |v: &Option<HeaderValue>| match v {
+        Some(HeaderValue::Text(secret)) => Some(secret.expose_secret().to_owned()),
+        _ => None,
+    };
+    let secret = match tracker {
+        "Redmine" => exposed(&credentials.redmine)?,
+        "Bugzilla" => exposed(&credentials.bugzilla)?,
+        "Bitbucket" => {
+            let username = exposed(&credentials.bitbucket_username).unwrap_or_default();
+            format!("{username}\n{}", exposed(&credentials.bitbucket_token)?)
+        }
+        _ => return None,
+    };
+    Some(KEY.get_or_init(std::hash::RandomState::new).hash_one((tracker, secret)))
+}
+
 /// A header's text, registered as a secret so that every message leaving the process masks it.
 fn text(tracker: &str, header: &str, value: Option<&HeaderValue>) -> Result<Option<SecretString>> {
     match value {
@@ -187,6 +213,19 @@ mod tests {
                 assert!(matches!(auth, Auth::Basic { username, .. } if username == "ann"));
             })
             .await;
+    }
+
+    #[tokio::test]
+    async fn each_callers_key_is_its_own_and_none_outside_a_call() {
+        assert_eq!(caller_key("Redmine"), None);
+        let key = |value: &'static str| async move {
+            CALLER.scope(scope(&[("x-redmine-api-key", value)]), async { caller_key("Redmine") }).await
+        };
+        let (a, a_again, b) = (key("rm-key-a").await, key("rm-key-a").await, key("rm-key-b").await);
+        assert!(a.is_some() && a == a_again && a != b, "{a:?} {a_again:?} {b:?}");
+        let bugzilla =
+            CALLER.scope(scope(&[("x-redmine-api-key", "rm-key-a")]), async { caller_key("Bugzilla") });
+        assert_eq!(bugzilla.await, None, "no Bugzilla header, no Bugzilla caller");
     }
 
     #[tokio::test]

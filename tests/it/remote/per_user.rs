@@ -143,6 +143,32 @@ async fn stateless_per_user_calls_use_each_requests_key() {
     assert!(clean && !stderr.contains(&v["REDMINE_API_KEY"]) && !stderr.contains(&v["REDMINE_USER_API_KEY"]));
 }
 
+/// What one caller's key could read is cached for that caller only: the admin's custom field
+/// definitions (administrators only) are not served to jsmith from the cache, and the admin
+/// still gets them after jsmith's refusal.
+#[tokio::test]
+async fn one_callers_cached_definitions_are_not_served_to_another() {
+    let Some(v) = live("redmine", VARS) else { return };
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", v["REDMINE_URL"].as_str()),
+        ("TRACKER_MCP_HTTP_CREDENTIALS", "per-user"),
+    ];
+    let server = Remote::start(&env, &["--http-stateless"]).await;
+    let enumerations = || call(1, "redmine_project_read", json!({"method": "enumerations"}));
+    let (_, admin) = stateless_call(&server, Some(&v["REDMINE_API_KEY"]), enumerations()).await;
+    assert!(admin.contains("Custom fields: 1 "), "the admin reads the definitions: {admin}");
+    let (_, user) = stateless_call(&server, Some(&v["REDMINE_USER_API_KEY"]), enumerations()).await;
+    assert!(
+        user.contains("visible to administrators only") && !user.contains("Custom fields: 1 "),
+        "jsmith must not get the admin's cached definitions: {user}"
+    );
+    let (_, again) = stateless_call(&server, Some(&v["REDMINE_API_KEY"]), enumerations()).await;
+    assert!(again.contains("Custom fields: 1 "), "{again}");
+    let (clean, stderr) = server.terminate().await;
+    assert!(clean, "{stderr}");
+}
+
 /// A fake that answers `whoami` for the caller's key only.
 async fn fake() -> MockServer {
     let fake = upstream().await;
