@@ -249,12 +249,7 @@ pub fn permits(
     tool: &rmcp::model::Tool,
     context: &rmcp::service::RequestContext<rmcp::RoleServer>,
 ) -> Result<()> {
-    if crate::policy::is_read_only(tool) {
-        return Ok(());
-    }
-    let Some(parts) = context.extensions.get::<http::request::Parts>() else { return Ok(()) };
-    // An HTTP request without a caller never passed the gate: refuse rather than assume.
-    if parts.extensions.get::<Caller>().is_some_and(|caller| caller.may_write) {
+    if crate::policy::is_read_only(tool) || may_write(context) {
         return Ok(());
     }
     Err(Error::Forbidden(format!(
@@ -262,6 +257,15 @@ pub fn permits(
          with {SCOPE_WRITE}, or use the read-only tools",
         tool.name
     )))
+}
+
+/// Whether the request behind `context` may use tools that change data: always over stdio;
+/// over HTTP only with `tracker:write` (an HTTP request without a caller never passed the
+/// gate: refused rather than assumed). `tools/list` shows such a caller only the read tools.
+#[must_use]
+pub fn may_write(context: &rmcp::service::RequestContext<rmcp::RoleServer>) -> bool {
+    let Some(parts) = context.extensions.get::<http::request::Parts>() else { return true };
+    parts.extensions.get::<Caller>().is_some_and(|caller| caller.may_write)
 }
 
 /// The HTTP caller of a tool call (the audit log's `caller`); `None` over stdio.

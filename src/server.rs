@@ -326,9 +326,14 @@ impl ServerHandler for TrackerServer {
     async fn list_tools(
         &self,
         _request: Option<rmcp::model::PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> std::result::Result<rmcp::model::ListToolsResult, McpError> {
-        Ok(rmcp::model::ListToolsResult::with_all_items(self.tools()))
+        let mut tools = self.tools();
+        // A caller whose token cannot write sees the tools it can call.
+        if !crate::remote::may_write(&context) {
+            tools.retain(crate::policy::is_read_only);
+        }
+        Ok(rmcp::model::ListToolsResult::with_all_items(tools))
     }
 
     /// The client has read the `initialize` answer: the tool schemas are built now (its

@@ -179,6 +179,23 @@ async fn oauth_tokens_from_a_real_authorization_server_are_checked_and_scoped() 
         .expect("a Redmine write tool (writes are enabled)")
         .to_owned();
     let reader = auth.token("openid tracker:read").await;
+    // The reader's list holds only what it can call; a write tool named anyway is refused.
+    let listed = message(
+        server
+            .post(Some(&reader), request(8, "tools/list", json!({})))
+            .header("mcp-protocol-version", "2025-06-18")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let listed = listed["result"]["tools"].as_array().expect("tools").clone();
+    assert!(listed.iter().any(|t| t["name"] == "redmine_whoami"), "{listed:?}");
+    assert!(
+        listed.iter().all(|t| t["annotations"]["readOnlyHint"] == json!(true)),
+        "a read-only token is listed a write tool: {listed:?}"
+    );
+    assert!(listed.len() < tools.len(), "the writer's list has the write tools");
     let before = fake.received_requests().await.map_or(0, |r| r.len());
     let refused = message(call(&server, &reader, 4, &write_tool).await).await;
     assert_eq!(refused["result"]["isError"], true, "{refused}");
