@@ -17,6 +17,7 @@ mod flavour;
 mod issues;
 pub mod models;
 mod params;
+mod people;
 mod pipelines;
 mod pr_comments;
 mod pull_requests;
@@ -49,11 +50,6 @@ pub const SPEC: TrackerSpec = TrackerSpec {
             router: TrackerServer::bitbucket_repositories,
             only_on: None,
         },
-        Toolset {
-            name: "bitbucket:repositories",
-            router: TrackerServer::bitbucket_repositories_cloud,
-            only_on: Some(CLOUD),
-        },
         Toolset { name: "bitbucket:repositories", router: TrackerServer::bitbucket_refs, only_on: None },
         Toolset {
             name: "bitbucket:pull_requests",
@@ -66,6 +62,7 @@ pub const SPEC: TrackerSpec = TrackerSpec {
             only_on: None,
         },
         Toolset { name: "bitbucket:pull_requests", router: TrackerServer::bitbucket_tasks, only_on: None },
+        Toolset { name: "bitbucket:pull_requests", router: TrackerServer::bitbucket_people, only_on: None },
         Toolset { name: "bitbucket:issues", router: TrackerServer::bitbucket_issues, only_on: Some(CLOUD) },
         Toolset { name: "bitbucket:ci", router: TrackerServer::bitbucket_ci, only_on: None },
         Toolset { name: "bitbucket:ci", router: TrackerServer::bitbucket_ci_cloud, only_on: Some(CLOUD) },
@@ -82,6 +79,8 @@ pub const SPEC: TrackerSpec = TrackerSpec {
         "branch",
         "commit",
         "path",
+        "from",
+        "to",
         "limit",
         "cursor",
         "dry_run",
@@ -105,11 +104,14 @@ const GROUPS: &[Group] = &[
             ("commit", "bitbucket_get_commit"),
             ("file", "bitbucket_get_file"),
             ("search", "bitbucket_search_code"),
+            ("compare", "bitbucket_compare"),
+            ("reviewers", "bitbucket_get_default_reviewers"),
+            ("users", "bitbucket_find_users"),
         ],
         args: &[
             ("workspace", "Cloud workspace, or Data Center project key."),
             ("repo", "Repository slug."),
-            ("path", "File or directory path in the repository, e.g. src/main.rs."),
+            ("path", "File or directory, e.g. src/main.rs."),
         ],
     },
     Group {
@@ -125,14 +127,16 @@ const GROUPS: &[Group] = &[
             ("activity", "bitbucket_get_pull_request_activity"),
             ("ci", "bitbucket_get_ci"),
             ("tasks", "bitbucket_list_pull_request_tasks"),
+            ("inbox", "bitbucket_inbox"),
         ],
         args: &[],
     },
     Group {
         name: "bitbucket_pull_request_write",
         title: "Bitbucket: change pull requests",
-        about: "Change Bitbucket pull requests; run and stop pipelines.",
+        about: "Change Bitbucket pull requests and branches; run and stop pipelines.",
         methods: &[
+            ("create_branch", "bitbucket_create_branch"),
             ("create", "bitbucket_create_pull_request"),
             ("comment", "bitbucket_add_pull_request_comment"),
             ("approve", "bitbucket_approve_pull_request"),
@@ -153,7 +157,7 @@ const GROUPS: &[Group] = &[
             ("delete_task", "bitbucket_delete_pull_request_task"),
         ],
         args: &[
-            ("close_source_branch", "Delete the source branch after the merge (Cloud)."),
+            ("close_source_branch", "Delete the source branch (Cloud)."),
             ("draft", "create: open as a draft; update: false marks it ready."),
         ],
     },

@@ -33,7 +33,7 @@ pub struct EditCommentParams {
     pub pull_request_id: i64,
     /// Comment id.
     pub comment_id: i64,
-    /// Comment text (Markdown).
+    /// Markdown.
     pub text: String,
     /// Only show what would be sent.
     #[serde(default)]

@@ -198,3 +198,121 @@ async fn tags_are_listed_newest_first_and_filtered_by_name() {
     assert!(out.starts_with("v1.2.0 fedcba9"), "{out}");
     dc.finish().await;
 }
+
+/// A fake whose branch list holds what the create sent: the created branch shows in the next
+/// list, on both flavours, and each create sends the documented body.
+async fn branch_fake(upstream: &MockServer, create_at: &str, list_at: &str, body: Value, cloud: bool) {
+    let created = Arc::new(AtomicBool::new(false));
+    let flag = created.clone();
+    Mock::given(method("POST"))
+        .and(path(create_at))
+        .and(body_json(body))
+        .respond_with(move |_: &wiremock::Request| {
+            flag.store(true, Ordering::SeqCst);
+            if cloud {
+                ResponseTemplate::new(201).set_body_json(
+                    json!({"type": "branch", "name": "feature/y", "target": {"hash": "abc1234def"}}),
+                )
+            } else {
+                ResponseTemplate::new(200).set_body_json(json!({"id": "refs/heads/feature/y",
+                    "displayId": "feature/y", "latestCommit": "abc1234def", "isDefault": false}))
+            }
+        })
+        .expect(1)
+        .mount(upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list_at))
+        .respond_with(move |_: &wiremock::Request| {
+            let there = created.load(Ordering::SeqCst);
+            if cloud {
+                let values: Vec<Value> = if there {
+                    vec![json!({"name": "feature/y", "target": {"hash": "abc1234def", "date": "2025-01-07T10:00:00Z"}})]
+                } else {
+                    vec![]
+                };
+                ok(json!({"values": values}))
+            } else {
+                let values: Vec<Value> = if there {
+                    vec![json!({"id": "refs/heads/feature/y", "displayId": "feature/y", "latestCommit": "abc1234def"})]
+                } else {
+                    vec![]
+                };
+                ok(json!({"values": values, "isLastPage": true}))
+            }
+        })
+        .mount(upstream)
+        .await;
+}
+
+#[tokio::test]
+async fn a_created_branch_shows_in_the_branch_list_on_both_flavours() {
+    for (flavor, create_at, list_at, body) in [
+        (
+            "cloud",
+            "/2.0/repositories/ws/repo/refs/branches",
+            "/2.0/repositories/ws/repo/refs/branches",
+            json!({"name": "feature/y", "target": {"hash": "abc1234"}}),
+        ),
+        (
+            "datacenter",
+            "/rest/api/1.0/projects/ws/repos/repo/branches",
+            "/rest/api/1.0/projects/ws/repos/repo/branches",
+            json!({"name": "feature/y", "startPoint": "abc1234"}),
+        ),
+    ] {
+        let upstream = upstream().await;
+        branch_fake(&upstream, create_at, list_at, body, flavor == "cloud").await;
+        let mut s = server(&upstream, flavor).await;
+        let r = json!({"workspace": "ws", "repo": "repo"});
+        let out = s.ok("bitbucket_list_branches", r.clone()).await;
+        assert!(!out.contains("feature/y"), "{flavor}: {out}");
+        let mut create = r.clone();
+        create["branch"] = json!("feature/y");
+        create["from"] = json!("abc1234");
+        let out = s.ok("bitbucket_create_branch", create).await;
+        assert_eq!(out, "Created branch feature/y at abc1234def.", "{flavor}");
+        let out = s.ok("bitbucket_list_branches", r).await;
+        assert!(out.contains("feature/y") && out.contains("abc1234def"), "{flavor}: {out}");
+        s.finish().await;
+    }
+}
+
+/// Cloud's inbox: the account's uuid, the workspace's most recently updated repositories, and
+/// in each the open pull requests it reviews; the result says the bound.
+#[tokio::test]
+async fn the_cloud_inbox_reads_the_recent_repositories_for_my_reviews() {
+    let upstream = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/user"))
+        .respond_with(ok(json!({"display_name": "Me", "uuid": "{me-1}"})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws"))
+        .and(query_param("sort", "-updated_on"))
+        .and(query_param("pagelen", "10"))
+        .respond_with(ok(
+            json!({"values": [{"slug": "web", "full_name": "ws/web"}, {"slug": "api", "full_name": "ws/api"}],
+            "next": format!("{}/2.0/repositories/ws?page=2", upstream.uri())}),
+        ))
+        .mount(&upstream)
+        .await;
+    for (slug, prs) in
+        [("web", json!([{"id": 4, "title": "Fix login", "state": "OPEN"}])), ("api", json!([]))]
+    {
+        Mock::given(method("GET"))
+            .and(path(format!("/2.0/repositories/ws/{slug}/pullrequests")))
+            .and(query_param("q", "reviewers.uuid=\"{me-1}\" AND state=\"OPEN\""))
+            .respond_with(ok(json!({"values": prs})))
+            .expect(1)
+            .mount(&upstream)
+            .await;
+    }
+    let mut s = server(&upstream, "cloud").await;
+    let out = s.ok("bitbucket_inbox", json!({"workspace": "ws"})).await;
+    assert!(out.contains("ws/web #4 [OPEN] Fix login"), "{out}");
+    assert!(out.contains("2 most recently updated repositories of ws"), "{out}");
+    assert!(out.contains("page=2"), "the cursor pages on through the repositories: {out}");
+    s.finish().await;
+}
