@@ -115,6 +115,13 @@ const GROUPS: &[Group] = &[
         ],
     },
     Group {
+        name: "bitbucket_repo_write",
+        title: "Bitbucket: change repositories",
+        about: "Change Bitbucket repositories.",
+        methods: &[("create_branch", "bitbucket_create_branch")],
+        args: &[],
+    },
+    Group {
         name: "bitbucket_pull_request_read",
         title: "Bitbucket: read pull requests",
         about: "Read Bitbucket pull requests.",
@@ -134,9 +141,8 @@ const GROUPS: &[Group] = &[
     Group {
         name: "bitbucket_pull_request_write",
         title: "Bitbucket: change pull requests",
-        about: "Change Bitbucket pull requests and branches; run and stop pipelines.",
+        about: "Change Bitbucket pull requests; run and stop pipelines.",
         methods: &[
-            ("create_branch", "bitbucket_create_branch"),
             ("create", "bitbucket_create_pull_request"),
             ("comment", "bitbucket_add_pull_request_comment"),
             ("approve", "bitbucket_approve_pull_request"),
@@ -164,14 +170,14 @@ const GROUPS: &[Group] = &[
     Group {
         name: "bitbucket_issue_read",
         title: "Bitbucket: read issues",
-        about: "Read a Bitbucket Cloud repository's issues.",
+        about: "Read Bitbucket Cloud issues.",
         methods: &[("list", "bitbucket_list_issues"), ("get", "bitbucket_get_issue")],
         args: &[("cursor", "`next` of the prior page.")],
     },
     Group {
         name: "bitbucket_issue_write",
         title: "Bitbucket: change issues",
-        about: "File and comment on Bitbucket Cloud issues. `dry_run` shows the request without sending it.",
+        about: "File and comment on Bitbucket Cloud issues.",
         methods: &[("create", "bitbucket_create_issue"), ("comment", "bitbucket_add_issue_comment")],
         args: &[],
     },
@@ -230,8 +236,7 @@ impl TrackerServer {
 
 #[tool_router(router = bitbucket_core, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Who this server acts as on Bitbucket (Cloud or Data Center): the account the token
-    /// belongs to, and the flavour in use.
+    /// The account and flavour (Cloud or Data Center) this server acts as on Bitbucket.
     #[tool(
         name = "bitbucket_whoami",
         annotations(

@@ -169,7 +169,7 @@ impl TrackerServer {
         Ok(render::branches(&page))
     }
 
-    /// Commits of `branch` (default: the main one), newest first, optionally touching `path`.
+    /// Commits of `branch` (default: main), newest first, touching `path` if given.
     #[tool(
         name = "bitbucket_list_commits",
         annotations(
