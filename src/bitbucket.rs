@@ -6,7 +6,7 @@
 //! pages and maps errors; [`cloud`] and [`datacenter`] turn each operation into requests and
 //! their JSON into models, and [`flavour`] is the one seam that sends an operation to the
 //! configured flavour. On top sit the tool sets, one file each ([`repositories`],
-//! [`pull_requests`] with [`pr_comments`] and [`tasks`], [`issues`]; `bitbucket:core` is here), rendered by [`render`].
+//! [`pull_requests`] with [`pr_comments`], [`tasks`] and [`people`], [`refs`], [`issues`]; `bitbucket:core` is here), rendered by [`render`].
 
 pub mod ci;
 pub mod client;
