@@ -5,8 +5,9 @@
 //! vendors' OpenAPI specs), [`models`] holds the flavour-neutral models, [`client`] sends,
 //! pages and maps errors; [`cloud`] and [`datacenter`] turn each operation into requests and
 //! their JSON into models, and [`flavour`] is the one seam that sends an operation to the
-//! configured flavour. On top sit the tool sets, one file each ([`repositories`],
-//! [`pull_requests`] with [`pr_comments`], [`tasks`] and [`people`], [`refs`], [`issues`]; `bitbucket:core` is here), rendered by [`render`].
+//! configured flavour. On top sit the tool sets, one file each ([`repositories`] with [`refs`],
+//! [`pull_requests`] with [`pr_comments`], [`tasks`] and [`people`], [`issues`]; `bitbucket:core`
+//! is here), rendered by [`render`].
 
 pub mod ci;
 pub mod client;
