@@ -5,8 +5,9 @@
 //! vendors' OpenAPI specs), [`models`] holds the flavour-neutral models, [`client`] sends,
 //! pages and maps errors; [`cloud`] and [`datacenter`] turn each operation into requests and
 //! their JSON into models, and [`flavour`] is the one seam that sends an operation to the
-//! configured flavour. On top sit the tool sets, one file each ([`repositories`],
-//! [`pull_requests`] with [`pr_comments`] and [`tasks`], [`issues`]; `bitbucket:core` is here), rendered by [`render`].
+//! configured flavour. On top sit the tool sets, one file each ([`repositories`] with [`refs`],
+//! [`pull_requests`] with [`pr_comments`], [`tasks`] and [`people`], [`issues`]; `bitbucket:core`
+//! is here), rendered by [`render`].
 
 pub mod ci;
 pub mod client;
@@ -17,6 +18,7 @@ mod flavour;
 mod issues;
 pub mod models;
 mod params;
+mod people;
 mod pipelines;
 mod pr_comments;
 mod pull_requests;
@@ -49,11 +51,6 @@ pub const SPEC: TrackerSpec = TrackerSpec {
             router: TrackerServer::bitbucket_repositories,
             only_on: None,
         },
-        Toolset {
-            name: "bitbucket:repositories",
-            router: TrackerServer::bitbucket_repositories_cloud,
-            only_on: Some(CLOUD),
-        },
         Toolset { name: "bitbucket:repositories", router: TrackerServer::bitbucket_refs, only_on: None },
         Toolset {
             name: "bitbucket:pull_requests",
@@ -66,6 +63,7 @@ pub const SPEC: TrackerSpec = TrackerSpec {
             only_on: None,
         },
         Toolset { name: "bitbucket:pull_requests", router: TrackerServer::bitbucket_tasks, only_on: None },
+        Toolset { name: "bitbucket:pull_requests", router: TrackerServer::bitbucket_people, only_on: None },
         Toolset { name: "bitbucket:issues", router: TrackerServer::bitbucket_issues, only_on: Some(CLOUD) },
         Toolset { name: "bitbucket:ci", router: TrackerServer::bitbucket_ci, only_on: None },
         Toolset { name: "bitbucket:ci", router: TrackerServer::bitbucket_ci_cloud, only_on: Some(CLOUD) },
@@ -82,6 +80,8 @@ pub const SPEC: TrackerSpec = TrackerSpec {
         "branch",
         "commit",
         "path",
+        "from",
+        "to",
         "limit",
         "cursor",
         "dry_run",
@@ -105,12 +105,22 @@ const GROUPS: &[Group] = &[
             ("commit", "bitbucket_get_commit"),
             ("file", "bitbucket_get_file"),
             ("search", "bitbucket_search_code"),
+            ("compare", "bitbucket_compare"),
+            ("reviewers", "bitbucket_get_default_reviewers"),
+            ("users", "bitbucket_find_users"),
         ],
         args: &[
             ("workspace", "Cloud workspace, or Data Center project key."),
             ("repo", "Repository slug."),
-            ("path", "File or directory path in the repository, e.g. src/main.rs."),
+            ("path", "File or directory, e.g. src/main.rs."),
         ],
+    },
+    Group {
+        name: "bitbucket_repo_write",
+        title: "Bitbucket: change repositories",
+        about: "Change Bitbucket repositories.",
+        methods: &[("create_branch", "bitbucket_create_branch")],
+        args: &[],
     },
     Group {
         name: "bitbucket_pull_request_read",
@@ -125,6 +135,7 @@ const GROUPS: &[Group] = &[
             ("activity", "bitbucket_get_pull_request_activity"),
             ("ci", "bitbucket_get_ci"),
             ("tasks", "bitbucket_list_pull_request_tasks"),
+            ("inbox", "bitbucket_inbox"),
         ],
         args: &[],
     },
@@ -153,21 +164,21 @@ const GROUPS: &[Group] = &[
             ("delete_task", "bitbucket_delete_pull_request_task"),
         ],
         args: &[
-            ("close_source_branch", "Delete the source branch after the merge (Cloud)."),
+            ("close_source_branch", "Delete the source branch (Cloud)."),
             ("draft", "create: open as a draft; update: false marks it ready."),
         ],
     },
     Group {
         name: "bitbucket_issue_read",
         title: "Bitbucket: read issues",
-        about: "Read a Bitbucket Cloud repository's issues.",
+        about: "Read Bitbucket Cloud issues.",
         methods: &[("list", "bitbucket_list_issues"), ("get", "bitbucket_get_issue")],
         args: &[("cursor", "`next` of the prior page.")],
     },
     Group {
         name: "bitbucket_issue_write",
         title: "Bitbucket: change issues",
-        about: "File and comment on Bitbucket Cloud issues. `dry_run` shows the request without sending it.",
+        about: "File and comment on Bitbucket Cloud issues.",
         methods: &[("create", "bitbucket_create_issue"), ("comment", "bitbucket_add_issue_comment")],
         args: &[],
     },
@@ -226,8 +237,7 @@ impl TrackerServer {
 
 #[tool_router(router = bitbucket_core, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Who this server acts as on Bitbucket (Cloud or Data Center): the account the token
-    /// belongs to, and the flavour in use.
+    /// The account and flavour (Cloud or Data Center) this server acts as on Bitbucket.
     #[tool(
         name = "bitbucket_whoami",
         annotations(

@@ -285,7 +285,7 @@ fn json_or_null(response: &Response) -> Result<Value> {
     if response.body.is_empty() { Ok(Value::Null) } else { response.json(TRACKER) }
 }
 
-fn parse_dc_cursor(cursor: &str) -> Result<u64> {
+pub fn parse_dc_cursor(cursor: &str) -> Result<u64> {
     params::offset_cursor(cursor).ok_or_else(|| {
         Error::invalid("cursor", "not a cursor from this list; pass the `next` value exactly as returned")
     })

@@ -8,18 +8,21 @@ use super::client::{self, BitbucketApi, TRACKER};
 use super::endpoints::Endpoint;
 use super::endpoints::cloud::*;
 use super::models::{
-    Activity, Branch, Change, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest, Page,
-    PageArgs, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write,
+    Activity, Branch, Change, Comment, Commit, Comparison, FileContent, InboxItem, Issue, NewComment,
+    NewPullRequest, Page, PageArgs, Person, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository,
+    Reviewer, SearchHit, Write,
 };
 use crate::error::{Error, Result};
 use wire::{Links, Rendered, label};
 
 mod pipelines;
 pub use pipelines::*;
+mod people;
 mod refs;
 mod tasks;
 pub mod wire;
 mod writes;
+pub use people::*;
 pub use refs::*;
 pub use tasks::*;
 pub use writes::*;
@@ -269,7 +272,7 @@ pub async fn list_pull_request_comments(
     Ok(page.map(comment))
 }
 
-fn commit(c: wire::Commit) -> Commit {
+pub(crate) fn commit(c: wire::Commit) -> Commit {
     let author = c.author.map(|a| {
         let user = a.user.and_then(|u| u.display_name).filter(|n| !n.is_empty());
         user.or(a.raw).unwrap_or_default()
@@ -395,13 +398,15 @@ pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Resul
         api.get(api.call(&COMMIT, &[repo.workspace, repo.slug, hash]), &subject),
         api.page::<wire::DiffStat>(api.call(&DIFFSTAT, &[repo.workspace, repo.slug, hash]), &args, &subject)
     );
-    let changes = stat?.map(|d| {
-        let path = [d.new, d.old].into_iter().flatten().map(|f| f.path).find(|p| !p.is_empty());
-        let added = d.lines_added.unwrap_or_default();
-        let removed = d.lines_removed.unwrap_or_default();
-        Change { path: path.unwrap_or_default(), status: format!("{} +{added} -{removed}", d.status) }
-    });
-    Ok((commit(c?), changes))
+    Ok((commit(c?), stat?.map(change)))
+}
+
+/// A diffstat entry: the path (new, else old) and `status +added -removed`.
+fn change(d: wire::DiffStat) -> Change {
+    let path = [d.new, d.old].into_iter().flatten().map(|f| f.path).find(|p| !p.is_empty());
+    let added = d.lines_added.unwrap_or_default();
+    let removed = d.lines_removed.unwrap_or_default();
+    Change { path: path.unwrap_or_default(), status: format!("{} +{added} -{removed}", d.status) }
 }
 
 pub async fn get_file(

@@ -1,6 +1,6 @@
 //! Bitbucket Data Center (REST 1.0, `/rest/api/1.0/...`): each operation as requests to the
 //! endpoints of [`super::endpoints::datacenter`], and how their JSON maps to the neutral
-//! models of [`super::models`]. What Data Center lacks (issues, code search) is refused here
+//! models of [`super::models`]. What Data Center lacks (issues) is refused here
 //! with the error the tools give.
 
 use serde_json::{Value, json};
@@ -9,19 +9,24 @@ use super::client::{self, BitbucketApi, TRACKER};
 use super::endpoints::Endpoint;
 use super::endpoints::datacenter::*;
 use super::models::{
-    Activity, Branch, Change, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest, Page,
-    PageArgs, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository, Reviewer, SearchHit, Write,
+    Activity, Branch, Change, Comment, Commit, Comparison, FileContent, InboxItem, Issue, NewComment,
+    NewPullRequest, Page, PageArgs, Person, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository,
+    Reviewer, SearchHit, Write,
 };
 use crate::error::{Error, Result};
 use wire::{Links, label};
 
 mod builds;
 pub use builds::*;
+mod people;
 mod refs;
+mod search;
 mod tasks;
 pub mod wire;
 mod writes;
+pub use people::*;
 pub use refs::*;
+pub use search::*;
 pub use tasks::*;
 pub use writes::*;
 
@@ -335,7 +340,7 @@ pub async fn list_pull_request_comments(
     })
 }
 
-fn commit(c: wire::Commit) -> Commit {
+pub(crate) fn commit(c: wire::Commit) -> Commit {
     Commit {
         hash: c.id,
         author: label(c.author.as_ref()),
@@ -451,7 +456,11 @@ pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Resul
             &subject
         )
     );
-    let changes = changes?.map(|c| Change {
+    Ok((commit(c?), changes?.map(change)))
+}
+
+fn change(c: wire::Change) -> Change {
+    Change {
         path: [Some(c.path), c.src_path]
             .iter()
             .flatten()
@@ -459,8 +468,7 @@ pub async fn get_commit(api: &BitbucketApi, repo: Repo<'_>, hash: &str) -> Resul
             .find(|p| !p.is_empty())
             .unwrap_or_default(),
         status: c.kind.unwrap_or_default().to_lowercase(),
-    });
-    Ok((commit(c?), changes))
+    }
 }
 
 pub async fn get_file(
@@ -478,19 +486,6 @@ pub async fn get_file(
 
 fn no_issues() -> Error {
     Error::invalid("workspace", "Bitbucket Data Center has no issues")
-}
-
-pub async fn search_code(
-    _api: &BitbucketApi,
-    _workspace: &str,
-    _query: &str,
-    _repo: Option<&str>,
-    _args: &PageArgs,
-) -> Result<Page<SearchHit>> {
-    Err(Error::invalid(
-        "workspace",
-        "code search is not part of the Bitbucket Data Center REST API; use the web UI",
-    ))
 }
 
 pub async fn list_issues(

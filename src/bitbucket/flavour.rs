@@ -1,6 +1,6 @@
 //! The one seam between the tools and the two flavours: every operation the tools call, sent
 //! to [`super::cloud`] or [`super::datacenter`] by one [`dispatch!`] rule. Both flavour files
-//! offer each operation with the same signature; what Data Center lacks (issues, code search)
+//! offer each operation with the same signature; what Data Center lacks (issues)
 //! it answers there with the error the tools have always given.
 
 use serde_json::Value;
@@ -8,8 +8,9 @@ use serde_json::Value;
 use super::ci::{CiTarget, Detail, Overview};
 use super::client::BitbucketApi;
 use super::models::{
-    Activity, Branch, Change, Comment, Commit, FileContent, Issue, NewComment, NewPullRequest, Page,
-    PageArgs, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository, SearchHit, Write,
+    Activity, Branch, Change, Comment, Commit, Comparison, FileContent, InboxItem, Issue, NewComment,
+    NewPullRequest, Page, PageArgs, Person, PrFilter, PrUpdate, Project, PullRequest, Repo, Repository,
+    SearchHit, Write,
 };
 use super::{cloud, datacenter};
 use crate::config::Flavor;
@@ -85,6 +86,30 @@ impl BitbucketApi {
             repo: Option<&str>,
             args: &PageArgs
         ) -> Result<Page<SearchHit>>;
+
+        /// What `to` has that `from` lacks: commits (`limit`), files changed, the diff.
+        async fn compare(
+            &self,
+            repo: Repo<'_>,
+            from: &str,
+            to: &str,
+            path: Option<&str>,
+            limit: u32
+        ) -> Result<Comparison>;
+        fn create_branch(&self, repo: Repo<'_>, name: &str, from: &str) -> Write;
+        /// The branch a create answered with.
+        fn created_branch(answer: Value) -> Result<Branch>;
+        /// Default reviewers (Data Center: of a pull request from `source` to `target`).
+        async fn default_reviewers(
+            &self,
+            repo: Repo<'_>,
+            source: Option<&str>,
+            target: Option<&str>
+        ) -> Result<Page<Person>>;
+        /// People whose name contains `query`.
+        async fn find_users(&self, workspace: &str, query: &str, args: &PageArgs) -> Result<Page<Person>>;
+        /// Open pull requests the account reviews.
+        async fn inbox(&self, workspace: Option<&str>, args: &PageArgs) -> Result<Page<InboxItem>>;
 
         async fn list_pull_requests(
             &self,

@@ -43,7 +43,7 @@ pub struct CreateIssueParams {
     pub at: RepoArgs,
     /// Title.
     pub title: String,
-    /// Description (Markdown).
+    /// Markdown.
     pub content: Option<String>,
     /// bug, enhancement, proposal or task.
     pub kind: Option<String>,
@@ -60,7 +60,7 @@ pub struct AddIssueCommentParams {
     pub at: RepoArgs,
     /// Issue id.
     pub issue_id: i64,
-    /// Comment text (Markdown).
+    /// Markdown.
     pub text: String,
     /// Only show what would be sent.
     #[serde(default)]
@@ -69,8 +69,7 @@ pub struct AddIssueCommentParams {
 
 #[tool_router(router = bitbucket_issues, vis = "pub(crate)")]
 impl TrackerServer {
-    /// List a Cloud repository's issues, recently updated first: id, state, title, kind,
-    /// priority, people.
+    /// Issues, recently updated first.
     #[tool(
         name = "bitbucket_list_issues",
         annotations(
@@ -94,7 +93,7 @@ impl TrackerServer {
         Ok(render::issues(&page))
     }
 
-    /// One Cloud issue with its description and comments (`cursor` pages the comments).
+    /// One issue with its comments (`cursor` pages them).
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_get_issue",
@@ -122,7 +121,7 @@ impl TrackerServer {
         Ok(render::issue(&issue, &page))
     }
 
-    /// Create an issue in a Cloud repository's issue tracker.
+    /// File an issue.
     #[tool(
         name = "bitbucket_create_issue",
         annotations(
@@ -149,7 +148,7 @@ impl TrackerServer {
         .await
     }
 
-    /// Add a comment to an issue of a Cloud repository.
+    /// Comment on an issue.
     #[tool(
         name = "bitbucket_add_issue_comment",
         annotations(

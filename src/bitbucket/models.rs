@@ -227,3 +227,28 @@ pub struct Write {
     /// What a 409 means for this operation.
     pub conflict_hint: &'static str,
 }
+
+/// Two refs compared: the commits `to` has that `from` lacks, the files changed, the diff.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub commits: Page<Commit>,
+    pub changes: Page<Change>,
+    /// Unified diff text (of one file when a path was named).
+    pub diff: String,
+}
+
+/// A person as pull requests name them: `reviewer` is the exact value `reviewers` takes.
+#[derive(Debug, Clone, Default)]
+pub struct Person {
+    pub name: String,
+    pub reviewer: String,
+    /// Where a default reviewer comes from, or the account's nickname / e-mail.
+    pub detail: String,
+}
+
+/// A pull request waiting for the account, with its repository (`workspace/slug`).
+#[derive(Debug, Clone)]
+pub struct InboxItem {
+    pub repo: String,
+    pub pr: PullRequest,
+}

@@ -57,7 +57,7 @@ fn named(value: &str) -> Result<Named<'_>> {
 
 #[tool_router(router = bitbucket_ci, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Why CI failed, in two calls: a pull request's or `ref`'s runs, failing step named with its log's ref.
+    /// Why CI failed: runs of a pull request or `ref`; a failing step's log by its ref.
     /// Cloud: the runs of the commit, newest first, and the newest run's steps; `run` of a
     /// pipeline shows it with its steps, `run` of a step shows its log (tail first, terminal
     /// escapes stripped, `cursor` reads earlier) and its test report. Data Center: the commit's

@@ -33,7 +33,7 @@ pub struct EditCommentParams {
     pub pull_request_id: i64,
     /// Comment id.
     pub comment_id: i64,
-    /// Comment text (Markdown).
+    /// Markdown.
     pub text: String,
     /// Only show what would be sent.
     #[serde(default)]
@@ -42,7 +42,7 @@ pub struct EditCommentParams {
 
 #[tool_router(router = bitbucket_pr_comments, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Replace a comment's text.
+    /// Replace its text.
     #[tool(
         name = "bitbucket_edit_pull_request_comment",
         annotations(
@@ -89,7 +89,7 @@ impl TrackerServer {
             .await
     }
 
-    /// Resolve a comment thread or task.
+    /// Resolve a thread or task.
     #[tool(
         name = "bitbucket_resolve_pull_request_comment",
         annotations(
@@ -107,7 +107,7 @@ impl TrackerServer {
         self.resolve_comment(&p, true).await
     }
 
-    /// Reopen a comment thread or task.
+    /// Reopen a thread or task.
     #[tool(
         name = "bitbucket_reopen_pull_request_comment",
         annotations(

@@ -11,7 +11,7 @@ use super::models::{
 use crate::render::{cut, footer_with, one_line, page_footer, untrusted, when};
 
 mod diff;
-pub use diff::{diff, parse_diff};
+pub use diff::{compare, diff, parse_diff};
 
 /// Longest description or comment shown in full.
 const MAX_TEXT: usize = 4000;
@@ -442,6 +442,31 @@ pub fn issue(i: &Issue, comments_page: &Page<Comment>) -> String {
     }
     out.push_str("comments:\n");
     out + &comments(comments_page, &format!("issue #{}", i.id))
+}
+
+/// People, each with the exact value pull requests' `reviewers` take.
+pub fn people(page: &Page<super::models::Person>, subject: &str) -> String {
+    let mut out = String::new();
+    for p in &page.items {
+        let detail = if p.detail.is_empty() { String::new() } else { format!(" ({})", one_line(&p.detail)) };
+        let _ = writeln!(out, "{} — reviewers: \"{}\"{detail}", one_line(&p.name), p.reviewer);
+    }
+    if page.items.is_empty() {
+        let _ = writeln!(out, "No {subject} found.");
+    }
+    out + &footer(page, page.items.len())
+}
+
+/// Pull requests waiting for the account, each with its repository.
+pub fn inbox(page: &Page<super::models::InboxItem>) -> String {
+    let mut out = String::new();
+    for item in &page.items {
+        let _ = writeln!(out, "{} {}", or_dash(&item.repo), pr_line(&item.pr));
+    }
+    if page.items.is_empty() {
+        out.push_str("No pull requests waiting for you here.\n");
+    }
+    out + &footer(page, page.items.len())
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The `bitbucket:repositories` tool set: projects, repositories, branches, commits and files
-//! (`bitbucket_search_code`, Cloud only, has a router of its own).
+//! The `bitbucket:repositories` tool set: projects, repositories, branches, commits, files and
+//! code search.
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
@@ -62,7 +62,7 @@ pub struct ListCommitsParams {
 pub struct GetCommitParams {
     #[serde(flatten)]
     pub at: RepoArgs,
-    /// Commit hash (full or abbreviated).
+    /// Hash, full or short.
     pub commit: String,
 }
 
@@ -81,7 +81,7 @@ pub struct GetFileParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SearchCodeParams {
-    /// Cloud workspace.
+    /// Cloud workspace, or Data Center project key.
     pub workspace: String,
     /// Search terms.
     pub query: String,
@@ -93,8 +93,7 @@ pub struct SearchCodeParams {
 
 #[tool_router(router = bitbucket_repositories, vis = "pub(crate)")]
 impl TrackerServer {
-    /// List projects (key, name): a Cloud workspace's, or all on Data Center, whose keys the
-    /// other tools take as `workspace`.
+    /// Projects: a Cloud workspace's, or all on Data Center.
     #[tool(
         name = "bitbucket_list_projects",
         annotations(
@@ -113,7 +112,7 @@ impl TrackerServer {
         Ok(render::projects(&page))
     }
 
-    /// List repositories of a Cloud workspace or Data Center project, optionally by name.
+    /// Repositories, optionally by name.
     #[tool(
         name = "bitbucket_list_repositories",
         annotations(
@@ -135,7 +134,7 @@ impl TrackerServer {
         Ok(render::repositories(&page))
     }
 
-    /// One repository: visibility, default branch, clone URLs, description.
+    /// One repository: default branch, clone URLs.
     #[tool(
         name = "bitbucket_get_repository",
         annotations(
@@ -151,7 +150,7 @@ impl TrackerServer {
         Ok(render::repository(&self.bitbucket()?.get_repository(repo).await?))
     }
 
-    /// List a repository's branches, recently changed first, with head commits.
+    /// Branches, recently changed first.
     #[tool(
         name = "bitbucket_list_branches",
         annotations(
@@ -170,8 +169,7 @@ impl TrackerServer {
         Ok(render::branches(&page))
     }
 
-    /// List commits, newest first, from a branch (default: the default one), optionally only
-    /// those touching `path`.
+    /// Commits of `branch` (default: main), newest first, touching `path` if given.
     #[tool(
         name = "bitbucket_list_commits",
         annotations(
@@ -192,7 +190,7 @@ impl TrackerServer {
         Ok(render::commits(&page, &subject))
     }
 
-    /// One commit: author, date, parents, full message, and the files it changed.
+    /// One commit and the files it changed.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_get_commit",
@@ -211,8 +209,7 @@ impl TrackerServer {
         Ok(render::commit(&commit, &changes))
     }
 
-    /// A text file at a ref, 400 lines per call (`start_line` for more); binary files are
-    /// refused, directories listed.
+    /// A text file at `ref`, 400 lines a call (`start_line`: more); a directory is listed.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_get_file",
@@ -235,12 +232,8 @@ impl TrackerServer {
         let content = self.bitbucket()?.get_file(repo, path, git_ref).await?;
         Ok(render::file(path, &content, start))
     }
-}
 
-/// Code search: Bitbucket Cloud only (not part of the Data Center REST API).
-#[tool_router(router = bitbucket_repositories_cloud, vis = "pub(crate)")]
-impl TrackerServer {
-    /// Search code in a Cloud workspace or one repository: files and matching lines.
+    /// Code search: files and matching lines.
     #[tool(
         name = "bitbucket_search_code",
         annotations(

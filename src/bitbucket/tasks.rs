@@ -29,7 +29,7 @@ pub struct AddTaskParams {
     pub at: RepoArgs,
     /// Pull request id.
     pub pull_request_id: i64,
-    /// Comment text (Markdown).
+    /// Markdown.
     pub text: String,
     /// Only show what would be sent.
     #[serde(default)]
@@ -60,7 +60,7 @@ pub struct ResolveTaskParams {
 
 #[tool_router(router = bitbucket_tasks, vis = "pub(crate)")]
 impl TrackerServer {
-    /// Tasks, open and resolved (open ones block a merge).
+    /// Tasks (open ones block a merge).
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bitbucket_list_pull_request_tasks",

@@ -695,9 +695,9 @@ async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() 
     let mut dc = server(&upstream, "datacenter", true, &[]).await;
     let names = dc.operation_names().await;
     let bitbucket: Vec<&String> = names.iter().filter(|n| n.starts_with("bitbucket_")).collect();
-    assert_eq!(bitbucket.len(), 33, "{bitbucket:?}");
+    assert_eq!(bitbucket.len(), 39, "{bitbucket:?}");
     let cloud_only = crate::common::variant_only_tools("cloud");
-    assert_eq!(cloud_only.len(), 7, "{cloud_only:?}");
+    assert_eq!(cloud_only.len(), 6, "{cloud_only:?}");
     for absent in &cloud_only {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
@@ -709,7 +709,7 @@ async fn datacenter_lists_no_issue_tools_and_writes_stay_hidden_when_disabled() 
     {
         assert!(!names.iter().any(|n| n == write), "{write} listed with writes disabled");
     }
-    assert_eq!(names.iter().filter(|n| n.starts_with("bitbucket_")).count(), 20, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("bitbucket_")).count(), 24, "{names:?}");
     cloud.finish().await;
 }
 

@@ -129,6 +129,23 @@ async fn every_tool_works_against_the_cloud_mock() {
     s.ok("bitbucket_get_file", with(&r, json!({"path": "README.md", "ref": "main"}))).await;
     s.ok("bitbucket_get_file", with(&r, json!({"path": "README.md"}))).await;
     s.ok("bitbucket_search_code", json!({"workspace": ws, "query": "fn main", "repo": "demo"})).await;
+    // Compare, people, inbox (issue 16).
+    let out = s.ok("bitbucket_compare", with(&r, json!({"from": "main", "to": "feature/x"}))).await;
+    assert!(out.starts_with("Compare main..feature/x") && out.contains("file(s) changed"), "{out}");
+    s.ok("bitbucket_compare", with(&r, json!({"from": "main", "to": "dev", "path": "README.md"}))).await;
+    let out = s.ok("bitbucket_get_default_reviewers", r.clone()).await;
+    assert!(out.contains("reviewers: \"{"), "{out}");
+    s.ok("bitbucket_find_users", json!({"workspace": ws, "name": "a"})).await;
+    let out = s.ok("bitbucket_inbox", json!({"workspace": ws})).await;
+    assert!(out.contains("most recently updated repositories"), "{out}");
+    assert!(s.err("bitbucket_inbox", json!({})).await.contains("workspace"));
+    let out = s
+        .ok(
+            "bitbucket_create_branch",
+            with(&r, json!({"branch": "feature/y", "from": "abc1234", "dry_run": true})),
+        )
+        .await;
+    assert!(out.contains("Dry run") && out.contains("refs/branches"), "{out}");
     s.ok("bitbucket_list_issues", with(&r, json!({"state": "open", "query": "crash"}))).await;
     let out = s.ok("bitbucket_get_issue", with(&r, json!({"issue_id": 1}))).await;
     assert!(out.contains("comments:"), "{out}");
@@ -212,7 +229,17 @@ async fn every_tool_works_against_the_cloud_mock() {
 
     // The mock answers a step's test report with an empty body (the spec declares none), so the
     // failed test cases are never asked for here; the fake of bitbucket_fake.rs reads them.
-    check_log(log, since, "cloud", &format!("/{ws}"), cloud::ENDPOINTS, &[cloud::TEST_CASES], "");
+    // Nor does it declare a body for creating a branch (its description shows one): Prism
+    // answers any body with 415, so the create is sent to the fake of bitbucket_review.rs.
+    check_log(
+        log,
+        since,
+        "cloud",
+        &format!("/{ws}"),
+        cloud::ENDPOINTS,
+        &[cloud::TEST_CASES, cloud::BRANCH_CREATE],
+        "",
+    );
 }
 
 #[tokio::test]
@@ -225,14 +252,14 @@ async fn every_tool_works_against_the_datacenter_mock() {
     let r = json!({"workspace": key, "repo": "demo"});
     let pr = json!({"workspace": key, "repo": "demo", "pull_request_id": 1});
 
-    // Data Center has no issue tracker, no code search and no Pipelines: those tools are not listed.
+    // Data Center has no issue tracker and no Pipelines: those tools are not listed.
     let names = s.operation_names().await;
     let cloud_only = crate::common::variant_only_tools("cloud");
-    assert_eq!(cloud_only.len(), 7, "{cloud_only:?}");
+    assert_eq!(cloud_only.len(), 6, "{cloud_only:?}");
     for absent in &cloud_only {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed on Data Center");
     }
-    assert_eq!(names.len(), 33, "{names:?}");
+    assert_eq!(names.len(), 39, "{names:?}");
 
     assert!(s.ok("bitbucket_whoami", json!({})).await.contains("Data Center"));
     let out = s.ok("bitbucket_list_projects", json!({"limit": 5})).await;
@@ -255,6 +282,26 @@ async fn every_tool_works_against_the_datacenter_mock() {
     s.ok("bitbucket_list_commits", with(&r, json!({"branch": "main", "path": "README.md"}))).await;
     s.ok("bitbucket_get_commit", with(&r, json!({"commit": "abc1234"}))).await;
     s.ok("bitbucket_get_file", with(&r, json!({"path": "README.md", "ref": "main"}))).await;
+    // Compare, code search, people, inbox (issue 16).
+    let out = s.ok("bitbucket_compare", with(&r, json!({"from": "main", "to": "feature/x"}))).await;
+    assert!(out.starts_with("Compare main..feature/x") && out.contains("+new line"), "{out}");
+    let out =
+        s.ok("bitbucket_compare", with(&r, json!({"from": "main", "to": "dev", "path": "README.md"}))).await;
+    assert!(out.contains("diff of README.md"), "{out}");
+    let out =
+        s.ok("bitbucket_search_code", json!({"workspace": key, "query": "fn main", "repo": "demo"})).await;
+    assert!(out.contains("PRJ/demo src/main.rs") && out.contains("1: fn main() {"), "{out}");
+    let e = s.err("bitbucket_get_default_reviewers", r.clone()).await;
+    assert!(e.contains("`from`"), "{e}");
+    s.ok("bitbucket_get_default_reviewers", with(&r, json!({"from": "main", "to": "feature/x"}))).await;
+    let out = s.ok("bitbucket_find_users", json!({"workspace": key, "name": "jo"})).await;
+    assert!(out.contains("reviewers: \""), "{out}");
+    s.ok("bitbucket_inbox", json!({})).await;
+    assert!(
+        s.ok("bitbucket_create_branch", with(&r, json!({"branch": "feature/y", "from": "main"})))
+            .await
+            .starts_with("Created branch")
+    );
     let out = s
         .ok(
             "bitbucket_create_pull_request",

@@ -198,3 +198,267 @@ async fn tags_are_listed_newest_first_and_filtered_by_name() {
     assert!(out.starts_with("v1.2.0 fedcba9"), "{out}");
     dc.finish().await;
 }
+
+/// A fake whose branch list holds what the create sent: the created branch shows in the next
+/// list, on both flavours, and each create sends the documented body.
+async fn branch_fake(upstream: &MockServer, create_at: &str, list_at: &str, body: Value, cloud: bool) {
+    let created = Arc::new(AtomicBool::new(false));
+    let flag = created.clone();
+    Mock::given(method("POST"))
+        .and(path(create_at))
+        .and(body_json(body))
+        .respond_with(move |_: &wiremock::Request| {
+            flag.store(true, Ordering::SeqCst);
+            if cloud {
+                ResponseTemplate::new(201).set_body_json(
+                    json!({"type": "branch", "name": "feature/y", "target": {"hash": "abc1234def"}}),
+                )
+            } else {
+                ResponseTemplate::new(200).set_body_json(json!({"id": "refs/heads/feature/y",
+                    "displayId": "feature/y", "latestCommit": "abc1234def", "isDefault": false}))
+            }
+        })
+        .expect(1)
+        .mount(upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list_at))
+        .respond_with(move |_: &wiremock::Request| {
+            let there = created.load(Ordering::SeqCst);
+            if cloud {
+                let values: Vec<Value> = if there {
+                    vec![json!({"name": "feature/y", "target": {"hash": "abc1234def", "date": "2025-01-07T10:00:00Z"}})]
+                } else {
+                    vec![]
+                };
+                ok(json!({"values": values}))
+            } else {
+                let values: Vec<Value> = if there {
+                    vec![json!({"id": "refs/heads/feature/y", "displayId": "feature/y", "latestCommit": "abc1234def"})]
+                } else {
+                    vec![]
+                };
+                ok(json!({"values": values, "isLastPage": true}))
+            }
+        })
+        .mount(upstream)
+        .await;
+}
+
+#[tokio::test]
+async fn a_created_branch_shows_in_the_branch_list_on_both_flavours() {
+    for (flavor, create_at, list_at, body) in [
+        (
+            "cloud",
+            "/2.0/repositories/ws/repo/refs/branches",
+            "/2.0/repositories/ws/repo/refs/branches",
+            json!({"name": "feature/y", "target": {"hash": "abc1234"}}),
+        ),
+        (
+            "datacenter",
+            "/rest/api/1.0/projects/ws/repos/repo/branches",
+            "/rest/api/1.0/projects/ws/repos/repo/branches",
+            json!({"name": "feature/y", "startPoint": "abc1234"}),
+        ),
+    ] {
+        let upstream = upstream().await;
+        branch_fake(&upstream, create_at, list_at, body, flavor == "cloud").await;
+        let mut s = server(&upstream, flavor).await;
+        let r = json!({"workspace": "ws", "repo": "repo"});
+        let out = s.ok("bitbucket_list_branches", r.clone()).await;
+        assert!(!out.contains("feature/y"), "{flavor}: {out}");
+        let mut create = r.clone();
+        create["branch"] = json!("feature/y");
+        create["from"] = json!("abc1234");
+        let out = s.ok("bitbucket_create_branch", create).await;
+        assert_eq!(out, "Created branch feature/y at abc1234def.", "{flavor}");
+        let out = s.ok("bitbucket_list_branches", r).await;
+        assert!(out.contains("feature/y") && out.contains("abc1234def"), "{flavor}: {out}");
+        s.finish().await;
+    }
+}
+
+/// Cloud's inbox: the account's uuid, the workspace's most recently updated repositories, and
+/// in each the open pull requests it reviews; the result says the bound.
+#[tokio::test]
+async fn the_cloud_inbox_reads_the_recent_repositories_for_my_reviews() {
+    let upstream = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/user"))
+        .respond_with(ok(json!({"display_name": "Me", "uuid": "{me-1}"})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws"))
+        .and(query_param("sort", "-updated_on"))
+        .and(query_param("pagelen", "10"))
+        .respond_with(ok(
+            json!({"values": [{"slug": "web", "full_name": "ws/web"}, {"slug": "api", "full_name": "ws/api"}],
+            "next": format!("{}/2.0/repositories/ws?page=2", upstream.uri())}),
+        ))
+        .mount(&upstream)
+        .await;
+    for (slug, prs) in
+        [("web", json!([{"id": 4, "title": "Fix login", "state": "OPEN"}])), ("api", json!([]))]
+    {
+        Mock::given(method("GET"))
+            .and(path(format!("/2.0/repositories/ws/{slug}/pullrequests")))
+            .and(query_param("q", "reviewers.uuid=\"{me-1}\" AND state=\"OPEN\""))
+            .respond_with(ok(json!({"values": prs})))
+            .expect(1)
+            .mount(&upstream)
+            .await;
+    }
+    let mut s = server(&upstream, "cloud").await;
+    let out = s.ok("bitbucket_inbox", json!({"workspace": "ws"})).await;
+    assert!(out.contains("ws/web #4 [OPEN] Fix login"), "{out}");
+    assert!(out.contains("2 most recently updated repositories of ws"), "{out}");
+    assert!(out.contains("page=2"), "the cursor pages on through the repositories: {out}");
+    s.finish().await;
+}
+
+/// Compare asks for what `to` has that `from` lacks, each flavour in its own order: Cloud
+/// `include=to&exclude=from` and `to..from`; Data Center `from=to&to=from` (its `from` is the
+/// ref with the changes). Data Center's structured diff reads as a unified diff.
+#[tokio::test]
+async fn compare_sends_the_refs_the_right_way_round_on_both_flavours() {
+    let upstream = upstream().await;
+    let cloud = "/2.0/repositories/ws/repo";
+    Mock::given(method("GET"))
+        .and(path(format!("{cloud}/commits")))
+        .and(query_param("include", "feature/x"))
+        .and(query_param("exclude", "main"))
+        .respond_with(ok(
+            json!({"values": [{"hash": "abc1234def", "message": "Add x", "date": "2025-01-07T10:00:00Z"}]}),
+        ))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{cloud}/diffstat/feature%2Fx..main")))
+        .respond_with(ok(json!({"values": [{"status": "modified", "lines_added": 1, "lines_removed": 0,
+            "new": {"path": "a.txt"}}]})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{cloud}/diff/feature%2Fx..main")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(
+                "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1,2 @@\n x\n+y\n",
+            ),
+        )
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let dc = "/rest/api/1.0/projects/ws/repos/repo/compare";
+    for (at, answer) in [
+        (
+            "commits",
+            json!({"values": [{"id": "abc1234def", "displayId": "abc1234", "message": "Add x"}], "isLastPage": true}),
+        ),
+        (
+            "changes",
+            json!({"values": [{"path": {"components": ["a.txt"], "toString": "a.txt"}, "type": "MODIFY"}], "isLastPage": true}),
+        ),
+        (
+            "diff",
+            json!({"diffs": [{"source": {"components": ["a.txt"], "toString": "a.txt"},
+            "destination": {"components": ["a.txt"], "toString": "a.txt"},
+            "hunks": [{"sourceLine": 1, "sourceSpan": 1, "destinationLine": 1, "destinationSpan": 2, "segments": [
+                {"type": "CONTEXT", "lines": [{"line": "x"}]}, {"type": "ADDED", "lines": [{"line": "y"}]}]}]}]}),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("{dc}/{at}")))
+            .and(query_param("from", "feature/x"))
+            .and(query_param("to", "main"))
+            .respond_with(ok(answer))
+            .expect(1)
+            .mount(&upstream)
+            .await;
+    }
+    for flavor in ["cloud", "datacenter"] {
+        let mut s = server(&upstream, flavor).await;
+        let out = s
+            .ok(
+                "bitbucket_compare",
+                json!({"workspace": "ws", "repo": "repo", "from": "main", "to": "feature/x"}),
+            )
+            .await;
+        assert!(
+            out.starts_with("Compare main..feature/x: what feature/x has that main lacks."),
+            "{flavor}: {out}"
+        );
+        assert!(out.contains("abc1234def") && out.contains("Add x"), "{flavor}: {out}");
+        assert!(out.contains("1 file(s) changed:\na.txt "), "{flavor}: {out}");
+        assert!(
+            out.contains("main..feature/x: 1 file(s), +1 -0") && out.contains("\n+y\n"),
+            "{flavor}: {out}"
+        );
+        s.finish().await;
+    }
+}
+
+/// Data Center's default reviewers depend on the pair of branches: the repository's id is read
+/// first and both refs are sent; the answer's users come with the name `reviewers` takes.
+#[tokio::test]
+async fn datacenter_default_reviewers_name_the_repository_and_both_branches() {
+    let upstream = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/1.0/projects/ws/repos/repo"))
+        .respond_with(ok(json!({"id": 42, "slug": "repo", "project": {"key": "ws"}})))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/default-reviewers/1.0/projects/ws/repos/repo/reviewers"))
+        .and(query_param("sourceRepoId", "42"))
+        .and(query_param("targetRepoId", "42"))
+        .and(query_param("sourceRefId", "refs/heads/feature/x"))
+        .and(query_param("targetRefId", "refs/heads/main"))
+        .respond_with(ok(json!([{"name": "jdoe", "slug": "jdoe", "displayName": "Jane Doe", "emailAddress": "jane@example.com"}])))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "datacenter").await;
+    let out = s
+        .ok(
+            "bitbucket_get_default_reviewers",
+            json!({"workspace": "ws", "repo": "repo", "from": "main", "to": "feature/x"}),
+        )
+        .await;
+    assert!(out.starts_with("Jane Doe — reviewers: \"jdoe\" (jane@example.com)"), "{out}");
+    s.finish().await;
+}
+
+/// Data Center's code search: the search module, the project and repository as modifiers, the
+/// cursor as the next `start`; hit lines lose the search module's markup.
+#[tokio::test]
+async fn datacenter_code_search_scopes_by_modifiers_and_pages_by_start() {
+    let upstream = upstream().await;
+    for (start, next) in [(0, json!({"isLastPage": false, "nextStart": 1})), (1, json!({"isLastPage": true}))]
+    {
+        let mut code = json!({"count": 2, "start": start, "values": [{"repository": {"slug": "repo", "project": {"key": "WS"}},
+            "file": format!("src/f{start}.rs"), "hitContexts": [[{"line": 3, "text": "let <em>x</em> = a &amp;&amp; b;"}]]}]});
+        code.as_object_mut().expect("object").extend(next.as_object().expect("object").clone());
+        Mock::given(method("POST"))
+            .and(path("/rest/search/1.0/search"))
+            .and(body_json(json!({"query": "parse project:WS repo:repo",
+                "entities": {"code": {"start": start, "limit": 1}}, "limits": {"primary": 1, "secondary": 1}})))
+            .respond_with(ok(json!({"code": code})))
+            .expect(1)
+            .mount(&upstream)
+            .await;
+    }
+    let mut s = server(&upstream, "datacenter").await;
+    let args = json!({"workspace": "WS", "query": "parse", "repo": "repo", "limit": 1});
+    let out = s.ok("bitbucket_search_code", args.clone()).await;
+    assert!(out.contains("WS/repo src/f0.rs") && out.contains("3: let x = a && b;"), "{out}");
+    let cursor = crate::paging::next_cursor(&out).expect("a next cursor");
+    let mut next = args;
+    next["cursor"] = json!(cursor);
+    let out = s.ok("bitbucket_search_code", next).await;
+    assert!(out.contains("WS/repo src/f1.rs"), "{out}");
+    s.finish().await;
+}

@@ -55,6 +55,8 @@ fn benign(tool: &str, arg: &str, spec: &Value) -> Value {
         "relation_type" => json!("relates"),
         "hours" => json!(1.5),
         "bug" | "id" | "issue_id" | "pull_request_id" => json!(1),
+        // Bitbucket's `to` is a ref (compare); elsewhere a relation's target id.
+        "to" if tool.starts_with("bitbucket") => json!("feature"),
         "to" => json!(2),
         "ids" => json!([1]),
         "source_branch" => json!("feature"),
@@ -117,7 +119,9 @@ async fn hostile_arguments_are_refused_before_any_request() {
                 if PATH_STRINGS.contains(&arg.as_str()) || is_wiki_title {
                     attacks.extend(hostile_strings(arg).into_iter().map(Value::String));
                 }
-                if ID_INTEGERS.contains(&arg.as_str()) || arg == "bug" {
+                // Bitbucket's `to` is a ref, and "12" a fine one.
+                let is_ref = arg == "to" && name.starts_with("bitbucket");
+                if (ID_INTEGERS.contains(&arg.as_str()) || arg == "bug") && !is_ref {
                     attacks.extend(
                         HOSTILE_NUMBERS
                             .iter()

@@ -333,6 +333,15 @@ pub struct TreeEntry {
 pub struct CurrentUser {
     pub display_name: String,
     pub nickname: Option<String>,
+    pub uuid: Option<String>,
+}
+
+/// A workspace membership or an effective default reviewer: an account, and (a reviewer)
+/// whether the repository or its project names it.
+#[derive(Debug, Deserialize)]
+pub struct Member {
+    pub user: Option<Account>,
+    pub reviewer_type: Option<String>,
 }
 
 /// What an update sends back as it was, read verbatim ([`super::BitbucketApi::get_verbatim`]):

@@ -94,6 +94,7 @@ pub struct ProjectKey {
 
 #[derive(Debug, Deserialize)]
 pub struct Repository {
+    pub id: Option<i64>,
     pub slug: String,
     pub name: Option<String>,
     pub project: Option<ProjectKey>,
@@ -110,6 +111,8 @@ pub struct Ref {
     pub display_id: String,
     pub latest_commit: Option<String>,
     pub is_default: Option<bool>,
+    /// The repository of a pull request's ref.
+    pub repository: Option<Repository>,
 }
 
 impl Ref {
@@ -394,4 +397,80 @@ pub struct Task {
     pub text: Option<String>,
     /// `OPEN` or `RESOLVED`.
     pub state: Option<String>,
+}
+
+/// A structured diff (`compare/diff`): Data Center sends `diffs`; the spec describes one diff
+/// at the top level, which is read as the only one.
+#[derive(Debug, Deserialize)]
+pub struct Diffs {
+    #[serde(default)]
+    pub diffs: Vec<Diff>,
+    #[serde(flatten)]
+    pub single: Diff,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Diff {
+    pub source: Option<Path>,
+    pub destination: Option<Path>,
+    #[serde(default)]
+    pub hunks: Vec<Hunk>,
+    pub binary: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hunk {
+    pub source_line: Option<i64>,
+    pub source_span: Option<i64>,
+    pub destination_line: Option<i64>,
+    pub destination_span: Option<i64>,
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Segment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub lines: Vec<DiffLine>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DiffLine {
+    #[serde(default)]
+    pub line: String,
+}
+
+/// The search module's answer: its `code` category.
+#[derive(Debug, Deserialize)]
+pub struct SearchResults {
+    pub code: Option<CodeHits>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeHits {
+    #[serde(default)]
+    pub values: Vec<CodeHit>,
+    pub is_last_page: Option<bool>,
+    pub next_start: Option<i64>,
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeHit {
+    pub repository: Option<Repository>,
+    pub file: String,
+    #[serde(default)]
+    pub hit_contexts: Vec<Vec<HitLine>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HitLine {
+    pub line: i64,
+    #[serde(default)]
+    pub text: String,
 }

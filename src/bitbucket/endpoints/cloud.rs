@@ -184,6 +184,21 @@ pub const PR_TASK_DELETE: Endpoint = Endpoint::new(
     &[],
 );
 
+/// `{spec}` is `new..old`: what `new` changed since it left `old`.
+pub const DIFF: Endpoint =
+    Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/diff/{spec}", &["path"]);
+/// `include` / `exclude` are documented in the operation's description.
+pub const COMMITS_RANGE: Endpoint = Endpoint::new(
+    Method::GET,
+    "/repositories/{workspace}/{repo_slug}/commits",
+    &["include", "exclude", "page", "pagelen"],
+);
+pub const BRANCH_CREATE: Endpoint =
+    Endpoint::new(Method::POST, "/repositories/{workspace}/{repo_slug}/refs/branches", &[]);
+pub const DEFAULT_REVIEWERS: Endpoint =
+    Endpoint::new(Method::GET, "/repositories/{workspace}/{repo_slug}/effective-default-reviewers", PAGED);
+pub const MEMBERS: Endpoint = Endpoint::new(Method::GET, "/workspaces/{workspace}/members", PAGED);
+
 /// Every endpoint above (checked against the spec by `api::tests`).
 pub const ENDPOINTS: &[Endpoint] = &[
     USER,
@@ -234,4 +249,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
     PR_TASK_UPDATE,
     PR_TASK_DELETE,
     TAGS,
+    DIFF,
+    COMMITS_RANGE,
+    BRANCH_CREATE,
+    DEFAULT_REVIEWERS,
+    MEMBERS,
 ];

@@ -176,6 +176,43 @@ pub const PR_TASK_DELETE: Endpoint = Endpoint::new(
     &["version"],
 );
 
+pub const COMPARE_CHANGES: Endpoint = Endpoint::new(
+    Method::GET,
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/compare/changes",
+    &["from", "to", "start", "limit"],
+);
+pub const COMPARE_COMMITS: Endpoint = Endpoint::new(
+    Method::GET,
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/compare/commits",
+    &["from", "to", "start", "limit"],
+);
+/// The spec writes this `compare/diff{path}` with a required `path`; Data Center serves
+/// `compare/diff` (whole) and `compare/diff/<path>` (one file): both are in the fragment
+/// `tests/specs/bitbucket-datacenter-extra.openapi.json`.
+pub const COMPARE_DIFF: Endpoint = Endpoint::new(
+    Method::GET,
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/compare/diff",
+    &["from", "to"],
+);
+pub const COMPARE_DIFF_FILE: Endpoint = Endpoint::new(
+    Method::GET,
+    "/api/latest/projects/{projectKey}/repos/{repositorySlug}/compare/diff/{path}",
+    &["from", "to"],
+);
+pub const BRANCH_CREATE: Endpoint =
+    Endpoint::new(Method::POST, "/api/latest/projects/{projectKey}/repos/{repositorySlug}/branches", &[]);
+pub const DEFAULT_REVIEWERS: Endpoint = Endpoint::new(
+    Method::GET,
+    "/default-reviewers/latest/projects/{projectKey}/repos/{repositorySlug}/reviewers",
+    &["sourceRepoId", "targetRepoId", "sourceRefId", "targetRefId"],
+);
+/// Not paged by the spec: the first page (the server's default size) only.
+pub const USERS: Endpoint = Endpoint::new(Method::GET, "/api/latest/users", &["filter"]);
+pub const INBOX: Endpoint =
+    Endpoint::new(Method::GET, "/api/latest/inbox/pull-requests", &["role", "start", "limit"]);
+/// Code search: a REST module of its own, left out of the published spec (see the fragment).
+pub const SEARCH: Endpoint = Endpoint::new(Method::POST, "/search/latest/search", &[]);
+
 /// Every endpoint above (checked against the spec by `api::tests`).
 pub const ENDPOINTS: &[Endpoint] = &[
     APPLICATION_PROPERTIES,
@@ -216,4 +253,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
     PR_TASK_UPDATE,
     PR_TASK_DELETE,
     TAGS,
+    COMPARE_CHANGES,
+    COMPARE_COMMITS,
+    COMPARE_DIFF,
+    COMPARE_DIFF_FILE,
+    BRANCH_CREATE,
+    DEFAULT_REVIEWERS,
+    USERS,
+    INBOX,
+    SEARCH,
 ];

@@ -2,6 +2,7 @@
 //! whole capped, one file in full on request.
 
 use super::*;
+use crate::bitbucket::models::Comparison;
 
 /// Split a unified (git) diff into files with +/- counts.
 #[must_use]
@@ -53,23 +54,72 @@ pub fn parse_diff(diff: &str) -> Vec<FileDiff> {
 
 /// The file list with counts, then each file's diff, capped per file and in total.
 pub fn diff(id: u64, text: &str, only: Option<&str>) -> String {
+    let Some(out) = diff_of(
+        &format!("Pull request #{id}"),
+        &format!("pull request #{id}"),
+        "bitbucket_get_pull_request_diff",
+        text,
+        only,
+        true,
+    ) else {
+        return format!("Pull request #{id}: the diff is empty.");
+    };
+    out
+}
+
+/// Two refs compared: the commits, the files changed, then the diff capped like a pull
+/// request's (`only`: one file's whole diff).
+pub fn compare(from: &str, to: &str, c: &Comparison, only: Option<&str>) -> String {
+    let subject = format!("{from}..{to}");
+    let mut out = format!("Compare {subject}: what {to} has that {from} lacks.\n");
+    let mut commits_page = c.commits.clone();
+    if commits_page.next.take().is_some() {
+        commits_page.note = Some(format!(
+            "first {} commits shown; bitbucket_list_commits with branch={to} lists them all",
+            commits_page.items.len()
+        ));
+    }
+    out.push_str(&super::commits(&commits_page, &subject));
+    out.push('\n');
+    let more = if c.changes.next.is_some() { "+" } else { "" };
+    let _ = writeln!(out, "{}{more} file(s) changed:", c.changes.items.len());
+    for ch in &c.changes.items {
+        let _ = writeln!(out, "{} {}", ch.path, ch.status);
+    }
+    match diff_of(&subject, &format!("{from}..{to}"), "bitbucket_compare", &c.diff, only, only.is_some()) {
+        Some(d) => out.push_str(&d),
+        None => out.push_str("The diff is empty."),
+    }
+    out
+}
+
+/// `title: N file(s), +a -r`, the file list when `list`, then the capped diff; `None` when
+/// the diff is empty.
+fn diff_of(
+    title: &str,
+    label: &str,
+    tool: &str,
+    text: &str,
+    only: Option<&str>,
+    list: bool,
+) -> Option<String> {
     let files = parse_diff(text);
     if files.is_empty() {
-        return format!("Pull request #{id}: the diff is empty.");
+        return None;
     }
     let (added, removed) = files.iter().fold((0, 0), |(a, r), f| (a + f.added, r + f.removed));
-    let mut out = format!("Pull request #{id}: {} file(s), +{added} -{removed}\n", files.len());
-    for f in &files {
-        let bin = if f.binary { " (binary)" } else { "" };
-        let _ = writeln!(out, "{} +{} -{}{bin}", f.path, f.added, f.removed);
+    let mut out = format!("{title}: {} file(s), +{added} -{removed}\n", files.len());
+    if list {
+        for f in &files {
+            let bin = if f.binary { " (binary)" } else { "" };
+            let _ = writeln!(out, "{} +{} -{}{bin}", f.path, f.added, f.removed);
+        }
     }
-    let how = |path: &str| {
-        format!("call bitbucket_get_pull_request_diff with path=\"{path}\" for this file's whole diff")
-    };
+    let how = |path: &str| format!("call {tool} with path=\"{path}\" for this file's whole diff");
     if let Some(only) = only {
         let Some(f) = files.iter().find(|f| f.path == only) else {
             out.push_str(&format!("\nNo file {only:?} in this diff; use a path from the list above."));
-            return out;
+            return Some(out);
         };
         out.push('\n');
         out.push_str(&untrusted(
@@ -80,7 +130,7 @@ pub fn diff(id: u64, text: &str, only: Option<&str>) -> String {
                 "the rest is too long to show; read the file with bitbucket_get_file",
             ),
         ));
-        return out;
+        return Some(out);
     }
     let mut budget = DIFF_TOTAL;
     let mut omitted = Vec::new();
@@ -96,14 +146,14 @@ pub fn diff(id: u64, text: &str, only: Option<&str>) -> String {
         body.push_str(&shown);
     }
     out.push('\n');
-    out.push_str(&untrusted(&format!("diff of pull request #{id}"), &body));
+    out.push_str(&untrusted(&format!("diff of {label}"), &body));
     if !omitted.is_empty() {
         let _ = write!(
             out,
-            "\n[… total cap reached: {} more file(s) not shown ({}); call bitbucket_get_pull_request_diff with path=\"<file>\" for one file]",
+            "\n[… total cap reached: {} more file(s) not shown ({}); call {tool} with path=\"<file>\" for one file]",
             omitted.len(),
             omitted.join(", ")
         );
     }
-    out
+    Some(out)
 }
