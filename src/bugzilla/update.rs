@@ -210,14 +210,12 @@ fn body(p: &UpdateBugParams) -> Result<Map<String, Value>> {
     if let Some(s) = &p.summary {
         body.insert("summary".into(), json!(params::text("summary", s, 255)?.trim()));
     }
-    match name("qa_contact", p.qa_contact.as_deref())? {
-        Some("") => {
-            body.insert("reset_qa_contact".into(), json!(true));
-        }
-        Some(login) => {
-            body.insert("qa_contact".into(), json!(login));
-        }
-        None => {}
+    // "" resets or clears, which the name check (no empty names) would refuse.
+    let cleared = |v: &Option<String>| v.as_deref().is_some_and(|v| v.trim().is_empty());
+    if cleared(&p.qa_contact) {
+        body.insert("reset_qa_contact".into(), json!(true));
+    } else if let Some(login) = name("qa_contact", p.qa_contact.as_deref())? {
+        body.insert("qa_contact".into(), json!(login));
     }
     for (arg, value) in [("url", &p.url), ("whiteboard", &p.whiteboard)] {
         if let Some(v) = value {
@@ -227,9 +225,10 @@ fn body(p: &UpdateBugParams) -> Result<Map<String, Value>> {
             body.insert(arg.to_owned(), json!(v.trim()));
         }
     }
-    if let Some(alias) = name("alias", p.alias.as_deref())? {
-        let set: Vec<String> = if alias.is_empty() { Vec::new() } else { vec![new_alias(alias)?] };
-        body.insert("alias".into(), json!({"set": set}));
+    if cleared(&p.alias) {
+        body.insert("alias".into(), json!({"set": []}));
+    } else if let Some(alias) = name("alias", p.alias.as_deref())? {
+        body.insert("alias".into(), json!({"set": [new_alias(alias)?]}));
     }
     let comment = opt_text("comment", p.comment.as_deref(), MAX_TEXT)?;
     if let Some(text) = comment {
@@ -352,7 +351,7 @@ async fn check_product_values(api: &BugzillaApi, p: &UpdateBugParams, current: &
                 return Err(Error::invalid(
                     arg,
                     format!(
-                        "no {kind} '{}' in product {}; legal values: {}",
+                        "no {kind} '{}' in product {}; {kind}s: {}",
                         crate::render::one_line(v),
                         product.name,
                         legal.join(", ")
@@ -367,9 +366,19 @@ async fn check_product_values(api: &BugzillaApi, p: &UpdateBugParams, current: &
 /// A custom select field takes only the values the instance lists for it.
 async fn check_custom_fields(api: &BugzillaApi, fields: Option<&BTreeMap<String, Value>>) -> Result<()> {
     for (key, value) in fields.into_iter().flatten() {
-        let field = api.fields(Some(key)).await?.into_iter().find(|f| f.name == *key).ok_or_else(|| {
-            Error::invalid("fields", format!("no custom field '{key}' (bugzilla_product_read field_values)"))
-        })?;
+        let unknown = || {
+            Error::invalid(
+                "fields",
+                format!("no custom field '{key}' (see field_values of bugzilla_product_read)"),
+            )
+        };
+        let found = match api.fields(Some(key)).await {
+            Ok(fields) => fields.into_iter().find(|f| f.name == *key),
+            // Bugzilla's "no field named ..." (code 51) comes back as an invalid `field`.
+            Err(Error::InvalidArgument { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let field = found.ok_or_else(unknown)?;
         if !field.is_custom {
             return Err(Error::invalid("fields", format!("'{key}' is no custom field")));
         }

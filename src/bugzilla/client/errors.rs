@@ -89,7 +89,9 @@ impl BugzillaApi {
                 number_after(&raw, "Comment id ")
                     .map_or_else(|| "the comment".to_owned(), |n| format!("comment {n}"))
             )),
-            111 | 112 => Error::Forbidden(format!(
+            // bug_url_invalid, bug_url_too_long: a see-also URL Bugzilla does not take.
+            112 => Error::invalid("see_also", format!("{said} (Bugzilla code 112)")),
+            111 => Error::Forbidden(format!(
                 "{subject} is not visible to this account (Bugzilla code {code}): {said}"
             )),
             106 => Error::Forbidden(format!(
