@@ -82,7 +82,7 @@ async fn bugzilla_flags_by_id_and_requested_of_me() {
         let err = admin
             .err("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": info, "status": "+"}]}))
             .await;
-        has(&err, &[&info]);
+        has(&err, &["`flags`", &info, "specify the id", "code 132", "each flag's id"]);
         let err = admin.err("bugzilla_update_bug", json!({"bug": id, "flags": [{"status": "+"}]})).await;
         has(&err, &["`flags`", "`id`"]);
 

@@ -91,6 +91,11 @@ impl BugzillaApi {
             )),
             // bug_url_invalid, bug_url_too_long: a see-also URL Bugzilla does not take.
             112 => Error::invalid("see_also", format!("{said} (Bugzilla code 112)")),
+            // flag_not_unique: a type name that matches several flags of the bug.
+            132 => Error::invalid(
+                "flags",
+                format!("{said} (Bugzilla code 132); get (bugzilla_bug_read) shows each flag's id"),
+            ),
             111 => Error::Forbidden(format!(
                 "{subject} is not visible to this account (Bugzilla code {code}): {said}"
             )),
