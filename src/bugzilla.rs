@@ -2,7 +2,9 @@
 //!
 //! [`client`] sends (key placement, error mapping in [`errors`]) the requests named in
 //! [`endpoints`], decoded into [`models`] and shown by [`render`]. Each tool set has its
-//! file: `bugzilla:bugs` ([`bugs`]), `bugzilla:attachments` ([`attachments`]),
+//! file: `bugzilla:bugs` ([`bugs`]; what an update sends and checks is in [`update`], the
+//! cross-bug reads, flags requested of me and the dependency tree, in [`relations`]),
+//! `bugzilla:attachments` ([`attachments`]),
 //! `bugzilla:products` ([`products`]), `bugzilla:users` ([`users`]); `bugzilla:core`
 //! (whoami) is here, with the descriptor [`SPEC`].
 

@@ -443,3 +443,64 @@ fn preview(bug: &Bug, body: &Value) -> String {
         crate::render::one_line(&parts.join("; "))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(args: Value) -> UpdateBugParams {
+        serde_json::from_value(args).unwrap_or_else(|e| panic!("params: {e}"))
+    }
+
+    #[test]
+    fn a_flag_is_changed_by_id_or_added_by_name() {
+        let p = params(json!({"bug": 1, "flags": [
+            {"id": 7, "status": "+"},
+            {"name": "needinfo", "status": "?", "requestee": "a@x.test", "new": true}]}));
+        let body = body(&p).unwrap_or_default();
+        assert_eq!(
+            body["flags"],
+            json!([{"id": 7, "status": "+"},
+                {"name": "needinfo", "new": true, "status": "?", "requestee": "a@x.test"}])
+        );
+        for bad in [
+            json!({"status": "+"}),
+            json!({"id": 7, "name": "x", "status": "+"}),
+            json!({"id": 7, "status": "!"}),
+        ] {
+            let p = params(json!({"bug": 1, "flags": [bad]}));
+            assert!(matches!(body_err(&p), Some(Error::InvalidArgument { arg, .. }) if arg == "flags"));
+        }
+    }
+
+    fn body_err(p: &UpdateBugParams) -> Option<Error> {
+        body(p).err()
+    }
+
+    #[test]
+    fn empty_values_reset_and_product_needs_its_component() {
+        let body =
+            body(&params(json!({"bug": 1, "qa_contact": " ", "alias": "", "url": ""}))).unwrap_or_default();
+        assert_eq!(body["reset_qa_contact"], json!(true));
+        assert_eq!(body["alias"], json!({"set": []}));
+        assert_eq!(body["url"], json!(""));
+        let err = body_err(&params(json!({"bug": 1, "product": "Secret"})));
+        assert!(matches!(err, Some(Error::InvalidArgument { arg, .. }) if arg == "component"));
+        let err = body_err(&params(json!({"bug": 1, "alias": "123"})));
+        assert!(matches!(err, Some(Error::InvalidArgument { arg, .. }) if arg == "alias"));
+        let err = body_err(&params(json!({"bug": 1, "fields": {"priority": "P1"}})));
+        assert!(matches!(err, Some(Error::InvalidArgument { arg, .. }) if arg == "fields"));
+    }
+
+    #[test]
+    fn one_bug_or_a_list_never_both() {
+        assert_eq!(
+            targets(&params(json!({"ids": [1, "release-1.0"]}))).ok(),
+            Some(vec!["1".into(), "release-1.0".into()])
+        );
+        assert!(targets(&params(json!({"bug": 1, "ids": [2]}))).is_err());
+        assert!(targets(&params(json!({}))).is_err());
+        let many: Vec<u64> = (1..=21).collect();
+        assert!(targets(&params(json!({"ids": many}))).is_err());
+    }
+}
