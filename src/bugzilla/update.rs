@@ -105,8 +105,9 @@ pub struct UpdateBugParams {
 
 /// Check, send (or describe) and report one update.
 pub(super) async fn run(api: &BugzillaApi, p: UpdateBugParams) -> Result<String> {
-    let ids = targets(&p)?;
+    // The body first: a bad value is named even when the bug is missing too.
     let mut body = body(&p)?;
+    let ids = targets(&p)?;
     if body.is_empty() {
         return Err(Error::invalid("arguments", "nothing to change: give at least one field"));
     }
