@@ -127,9 +127,14 @@ async fn bugzilla_flags_by_id_and_requested_of_me() {
         let err = user
             .err("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": guarded, "status": "+"}]}))
             .await;
-        has(&err, &[&guarded]);
+        has(
+            &err,
+            &[
+                "this account may not set that flag (Bugzilla code 130)",
+                &format!("You tried to grant {guarded}"),
+            ],
+        );
         lacks(&err, &[&bz.user_key]);
-        eprintln!("{v}: refused flag: {err}");
         let text = user
             .ok("bugzilla_update_bug", json!({"bug": id, "flags": [{"name": guarded, "status": "?"}]}))
             .await;
