@@ -2,7 +2,9 @@
 //!
 //! [`client`] sends (key placement, error mapping in [`errors`]) the requests named in
 //! [`endpoints`], decoded into [`models`] and shown by [`render`]. Each tool set has its
-//! file: `bugzilla:bugs` ([`bugs`]), `bugzilla:attachments` ([`attachments`]),
+//! file: `bugzilla:bugs` ([`bugs`]; what an update sends and checks is in [`update`], the
+//! cross-bug reads, flags requested of me and the dependency tree, in [`relations`]),
+//! `bugzilla:attachments` ([`attachments`]),
 //! `bugzilla:products` ([`products`]), `bugzilla:users` ([`users`]); `bugzilla:core`
 //! (whoami) is here, with the descriptor [`SPEC`].
 
@@ -14,7 +16,9 @@ pub mod endpoints;
 pub mod models;
 mod params;
 mod products;
+mod relations;
 pub mod render;
+mod update;
 mod users;
 
 use futures::future::BoxFuture;
@@ -72,13 +76,16 @@ const GROUPS: &[Group] = &[
             ("history", "bugzilla_get_history"),
             ("attachments", "bugzilla_list_attachments"),
             ("attachment", "bugzilla_get_attachment"),
+            ("requested", "bugzilla_requested_flags"),
+            ("tree", "bugzilla_dependency_tree"),
         ],
         args: &[],
     },
     Group {
         name: "bugzilla_bug_write",
         title: "Bugzilla: change bugs",
-        about: "File and change Bugzilla bugs. `dry_run` shows the request without sending it.",
+        about: "File and change Bugzilla bugs. `dry_run` shows the request without sending it. \
+                Lists in update add; prefix \"-\" (ids: negative) removes.",
         methods: &[
             ("create", "bugzilla_create_bug"),
             ("update", "bugzilla_update_bug"),
@@ -87,12 +94,14 @@ const GROUPS: &[Group] = &[
         ],
         args: &[
             ("assignee", "Assignee login (create: default the component's)."),
-            ("comment", "Comment added with the change."),
-            ("summary", "One-line summary."),
+            ("cc", "CC logins."),
+            ("blocks", "Bug ids it blocks."),
+            ("dry_run", "Dry run."),
+            ("comment", "Comment."),
             ("priority", "Priority, e.g. \"High\"."),
             ("severity", "Severity, e.g. \"normal\"."),
-            ("keywords", "Keywords (update: to add; prefix \"-\" to remove)."),
-            ("depends_on", "Bug ids it depends on (update: to add; negative to remove)."),
+            ("keywords", "Keywords."),
+            ("depends_on", "Bug ids it depends on."),
         ],
     },
     Group {
@@ -178,6 +187,30 @@ impl BugzillaApi {
             Placement::Query => format!(
                 "key mode: param, {how}: reads also carry api_key in the query and writes in the JSON body"
             ),
+        })
+    }
+
+    /// The login this server acts as: `/rest/whoami` (5.3.3+), else BUGZILLA_LOGIN.
+    pub async fn current_login(&self) -> Result<String> {
+        if self.anonymous {
+            return Err(Error::Unauthorized(
+                "the server runs anonymously (BUGZILLA_ANONYMOUS=true): nothing is requested of anyone"
+                    .into(),
+            ));
+        }
+        let request = self.read_request(&endpoints::WHOAMI, &[]).await?;
+        let response = self.http.execute(request).await?;
+        if response.is_success() {
+            let who: WhoAmI = response.json(TRACKER)?;
+            return Ok(who.name);
+        }
+        if client::error_code(&response) != Some(32614) && response.status != 404 {
+            return Err(self.map_error(&response, "the current user"));
+        }
+        self.login.clone().ok_or_else(|| {
+            Error::Config(
+                "this Bugzilla has no /rest/whoami, so the key's owner is unknown: set BUGZILLA_LOGIN".into(),
+            )
         })
     }
 

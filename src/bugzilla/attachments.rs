@@ -54,7 +54,7 @@ pub struct AddAttachmentParams {
     pub path: Option<String>,
     /// MIME type, default text/plain.
     pub content_type: Option<String>,
-    /// It is a patch.
+    /// Is patch.
     #[serde(default)]
     pub is_patch: bool,
     /// Comment added with it.
@@ -99,8 +99,8 @@ impl TrackerServer {
         Ok(out.join("\n"))
     }
 
-    /// One attachment: text (patches, logs), 20,000 characters per call (`offset` reads on);
-    /// images (PNG, JPEG, GIF, WebP up to 5 MB) as images; other files as metadata.
+    /// One attachment: text by 20,000 characters (`offset` reads on), images (up to 5 MB) as
+    /// images, other files as metadata.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bugzilla_get_attachment",

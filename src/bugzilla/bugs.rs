@@ -9,10 +9,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::client::{self, BugzillaApi, Write};
+use super::client::{BugzillaApi, Write};
 use super::params::{
     BugRef, MAX_TEXT, bug_ids, date, name, names, one_or_many, one_or_many_schema, opt_text, split_list,
 };
+use super::relations::{self, RequestedParams, TreeParams};
+use super::update::{self, UpdateBugParams};
 use super::{endpoints, render};
 use crate::error::{Error, Result};
 use crate::params::{self, Page};
@@ -24,7 +26,7 @@ const MAX_IDS: usize = 20;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct GetBugParams {
-    /// 1-20 bug ids or aliases, e.g. [1, "release-1.0"].
+    /// 1-20 ids or aliases.
     #[serde(deserialize_with = "one_or_many")]
     #[schemars(schema_with = "one_or_many_schema")]
     pub ids: Vec<BugRef>,
@@ -35,9 +37,9 @@ pub struct GetBugParams {
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct SearchParams {
-    /// Product name.
+    /// Product.
     pub product: Option<String>,
-    /// Component name.
+    /// Component.
     pub component: Option<String>,
     /// Statuses, comma-separated, or "open"/"closed".
     pub status: Option<String>,
@@ -59,7 +61,7 @@ pub struct SearchParams {
     pub changed_since: Option<String>,
     /// Created since, e.g. 2025-01-07.
     pub created_since: Option<String>,
-    /// Bugzilla quicksearch query (open bugs only unless it starts with ALL).
+    /// Quicksearch query (open bugs unless it starts with ALL).
     pub quicksearch: Option<String>,
     /// id (default), newest, changed or priority.
     pub order: Option<String>,
@@ -79,11 +81,11 @@ pub struct BugListParams {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateBugParams {
-    /// Product name.
+    /// Product.
     pub product: String,
-    /// Component name.
+    /// Component.
     pub component: String,
-    /// One-line summary.
+    /// Summary.
     pub summary: String,
     /// Version, e.g. "unspecified".
     pub version: Option<String>,
@@ -105,59 +107,14 @@ pub struct CreateBugParams {
     /// Bug ids this bug depends on.
     #[serde(default)]
     pub depends_on: Vec<i64>,
-    /// Show the request without sending it.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct FlagParam {
-    /// Flag type name, e.g. "review".
-    pub name: String,
-    /// "+", "-", "?" (request) or "X" (clear).
-    pub status: String,
-    /// Login asked, with "?".
-    pub requestee: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct UpdateBugParams {
-    /// Bug id or alias.
-    pub bug: BugRef,
-    /// New status, e.g. "RESOLVED".
-    pub status: Option<String>,
-    /// Resolution when closing, e.g. "FIXED".
-    pub resolution: Option<String>,
-    /// Comment added with the change.
-    pub comment: Option<String>,
-    /// Make that comment private.
-    #[serde(default)]
-    pub comment_private: bool,
-    /// New assignee login.
-    pub assignee: Option<String>,
-    /// New priority.
-    pub priority: Option<String>,
-    /// New severity.
-    pub severity: Option<String>,
-    /// CC logins to add; prefix "-" to remove.
-    #[serde(default)]
-    pub cc: Vec<String>,
-    /// Keywords to add; prefix "-" to remove.
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// New whiteboard ("" clears).
-    pub whiteboard: Option<String>,
-    /// Bug ids to add to blocks; negative to remove.
+    /// Bug ids this bug blocks.
     #[serde(default)]
     pub blocks: Vec<i64>,
-    /// Bug ids to add to depends on; negative to remove.
+    /// CC logins.
     #[serde(default)]
-    pub depends_on: Vec<i64>,
-    /// Duplicate of this bug id (resolves it).
-    pub dupe_of: Option<i64>,
-    /// Flags to set.
-    #[serde(default)]
-    pub flags: Vec<FlagParam>,
+    pub cc: Vec<String>,
+    /// Target milestone, e.g. "M1".
+    pub target_milestone: Option<String>,
     /// Show the request without sending it.
     #[serde(default)]
     pub dry_run: bool,
@@ -179,8 +136,7 @@ pub struct AddCommentParams {
 
 #[tool_router(router = bugzilla_bugs, vis = "pub(crate)")]
 impl TrackerServer {
-    /// One or more bugs by id or alias: summary, status, product/component, people, keywords,
-    /// dependencies, flags, dates; optionally the comments.
+    /// Bugs by id or alias, every field and flag ids; optionally the comments.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bugzilla_get_bug",
@@ -321,8 +277,7 @@ impl TrackerServer {
         Ok(out.join("\n"))
     }
 
-    /// A bug's comments, oldest first (#0 is the description), with author, time, privacy.
-    /// `new_since` returns only newer ones.
+    /// A bug's comments, oldest first (#0 is the description); `new_since` for newer only.
     /// Text written by tracker users comes fenced as data.
     #[tool(
         name = "bugzilla_get_comments",
@@ -344,8 +299,7 @@ impl TrackerServer {
         Ok(render::comments_page(bug_page(api, &id), &id, &comments, offset, limit, false))
     }
 
-    /// A bug's change history, oldest first: who changed what, e.g.
-    /// "status: CONFIRMED -> RESOLVED; cc: +jdoe@example.com".
+    /// A bug's change history, oldest first.
     #[tool(
         name = "bugzilla_get_history",
         annotations(
@@ -375,8 +329,7 @@ impl TrackerServer {
     }
 
     /// File a new bug. Needs product, component, summary; many instances also need version,
-    /// op_sys and platform (see bugzilla_get_product, bugzilla_get_field_values). Set CC,
-    /// blocks, milestone, whiteboard with bugzilla_update_bug.
+    /// op_sys and platform (see bugzilla_get_product, bugzilla_get_field_values).
     #[tool(
         name = "bugzilla_create_bug",
         annotations(
@@ -398,6 +351,7 @@ impl TrackerServer {
             ("severity", "severity", p.severity.as_ref()),
             ("priority", "priority", p.priority.as_ref()),
             ("assignee", "assigned_to", p.assignee.as_ref()),
+            ("target_milestone", "target_milestone", p.target_milestone.as_ref()),
         ] {
             if let Some(v) = name(arg, value.map(String::as_str))? {
                 body.insert(key.to_owned(), json!(v));
@@ -410,8 +364,13 @@ impl TrackerServer {
         if !p.keywords.is_empty() {
             body.insert("keywords".into(), json!(names("keywords", &p.keywords)?));
         }
-        if !p.depends_on.is_empty() {
-            body.insert("depends_on".into(), json!(bug_ids("depends_on", &p.depends_on)?));
+        for (key, ids) in [("depends_on", &p.depends_on), ("blocks", &p.blocks)] {
+            if !ids.is_empty() {
+                body.insert(key.into(), json!(bug_ids(key, ids)?));
+            }
+        }
+        if !p.cc.is_empty() {
+            body.insert("cc".into(), json!(names("cc", &p.cc)?));
         }
         let api = self.bugzilla()?;
         let write = Write::new(endpoints::CREATE_BUG, &[], Value::Object(body));
@@ -422,8 +381,8 @@ impl TrackerServer {
         Ok(format!("Created bug {id}: {} ({})", crate::render::one_line(&p.summary), api.bug_page(id)))
     }
 
-    /// Change a bug: status/resolution (checked against the workflow), comment, assignee,
-    /// priority, severity, CC, keywords, whiteboard, blocks/depends on, duplicate, flags.
+    /// Change a bug, or a list (`ids`) alike: any field; flags by `id`. Status, component,
+    /// version, milestone and custom select values are checked first.
     #[tool(
         name = "bugzilla_update_bug",
         annotations(
@@ -435,107 +394,40 @@ impl TrackerServer {
         )
     )]
     async fn bugzilla_update_bug(&self, Parameters(p): Parameters<UpdateBugParams>) -> Result<String> {
-        let id = p.bug.check("bug")?;
-        let api = self.bugzilla()?;
-        let mut body = Map::new();
-        for (arg, key, value) in [
-            ("status", "status", &p.status),
-            ("resolution", "resolution", &p.resolution),
-            ("assignee", "assigned_to", &p.assignee),
-            ("priority", "priority", &p.priority),
-            ("severity", "severity", &p.severity),
-        ] {
-            if let Some(v) = name(arg, value.as_deref())? {
-                body.insert(key.to_owned(), json!(v));
-            }
-        }
-        let comment = opt_text("comment", p.comment.as_deref(), MAX_TEXT)?;
-        if let Some(text) = comment {
-            body.insert("comment".into(), json!({"body": text, "is_private": p.comment_private}));
-        }
-        if let Some(w) = &p.whiteboard {
-            if w.len() > 255 || w.contains('\0') {
-                return Err(Error::invalid("whiteboard", "at most 255 bytes, no NUL"));
-            }
-            body.insert("whiteboard".into(), json!(w));
-        }
-        for (key, values) in [("cc", &p.cc), ("keywords", &p.keywords)] {
-            if !values.is_empty() {
-                let (remove, add): (Vec<&String>, Vec<&String>) =
-                    values.iter().partition(|v| v.starts_with('-'));
-                let add: Vec<String> = add.into_iter().cloned().collect();
-                let remove: Vec<String> = remove.iter().map(|v| v[1..].to_owned()).collect();
-                body.insert(
-                    key.to_owned(),
-                    json!({"add": names(key, &add)?, "remove": names(key, &remove)?}),
-                );
-            }
-        }
-        for (key, values) in [("blocks", &p.blocks), ("depends_on", &p.depends_on)] {
-            if !values.is_empty() {
-                let (remove, add): (Vec<i64>, Vec<i64>) = values.iter().partition(|v| **v < 0);
-                let remove: Vec<i64> = remove.iter().map(|v| v.saturating_neg()).collect();
-                body.insert(
-                    key.to_owned(),
-                    json!({"add": bug_ids(key, &add)?, "remove": bug_ids(key, &remove)?}),
-                );
-            }
-        }
-        if let Some(d) = p.dupe_of {
-            body.insert("dupe_of".into(), json!(params::positive_id("dupe_of", d)?));
-        }
-        if !p.flags.is_empty() {
-            let mut flags = Vec::new();
-            for f in &p.flags {
-                let flag_name = name("flags", Some(&f.name))?.unwrap_or_default();
-                if !["+", "-", "?", "X"].contains(&f.status.as_str()) {
-                    return Err(Error::invalid("flags", "status must be \"+\", \"-\", \"?\" or \"X\""));
-                }
-                let mut flag = json!({"name": flag_name, "status": f.status});
-                if let Some(r) = name("flags", f.requestee.as_deref())? {
-                    flag["requestee"] = json!(r);
-                }
-                flags.push(flag);
-            }
-            body.insert("flags".into(), json!(flags));
-        }
-        if body.is_empty() {
-            return Err(Error::invalid("arguments", "nothing to change: give at least one field"));
-        }
-        if let Some(to) = p.status.as_deref().map(str::trim) {
-            client::check_transition(
-                api,
-                &id,
-                to,
-                comment.is_some(),
-                p.resolution.is_some() || p.dupe_of.is_some(),
-            )
-            .await?;
-        }
-        let write = Write::new(endpoints::UPDATE_BUG, &[&id], Value::Object(body));
-        if p.dry_run {
-            return api.describe(&write);
-        }
-        let answer = api.update_bug(&write, &format!("bug {id}")).await?;
-        let Some(updated) = answer.bugs.into_iter().next() else {
-            return Err(Error::NotFound(format!("bug {id} was not found or is not visible to this account")));
-        };
-        let changes: Vec<String> =
-            updated.changes.iter().map(|(field, c)| render::change(field, &c.removed, &c.added)).collect();
-        let mut out = format!("Updated bug {}", updated.id);
-        if changes.is_empty() {
-            out.push_str(": no field changed");
-        } else {
-            let _ = write!(out, ": {}", crate::render::one_line(&changes.join("; ")));
-        }
-        if comment.is_some() {
-            out.push_str(if p.comment_private { " (private comment added)" } else { " (comment added)" });
-        }
-        let _ = write!(out, "\nWeb: {}", api.bug_page(updated.id));
-        Ok(out)
+        update::run(self.bugzilla()?, p).await
     }
 
-    /// Add a comment to a bug; `is_private` limits it to the insider group.
+    /// Open `?` flags asked of this account, by type: flag id, bug, setter.
+    #[tool(
+        name = "bugzilla_requested_flags",
+        annotations(
+            title = "Bugzilla: flags requested of me",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bugzilla_requested_flags(&self, Parameters(p): Parameters<RequestedParams>) -> Result<String> {
+        relations::requested(self.bugzilla()?, p).await
+    }
+
+    /// A bug's dependency tree (depends on or blocks), each bug once.
+    #[tool(
+        name = "bugzilla_dependency_tree",
+        annotations(
+            title = "Bugzilla: dependency tree",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn bugzilla_dependency_tree(&self, Parameters(p): Parameters<TreeParams>) -> Result<String> {
+        relations::tree(self.bugzilla()?, p).await
+    }
+
+    /// Add a comment to a bug. `is_private` limits it to the insider group.
     #[tool(
         name = "bugzilla_add_comment",
         annotations(

@@ -39,6 +39,7 @@ pub struct UserDetail {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Flag {
+    pub id: u64,
     #[serde(default, deserialize_with = "null_string")]
     pub name: String,
     #[serde(default, deserialize_with = "null_string")]

@@ -71,6 +71,14 @@ impl BugRef {
     }
 }
 
+/// A new alias: text that is not a number, without spaces or commas.
+pub(super) fn new_alias(v: &str) -> Result<String> {
+    if v.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::invalid("alias", "an alias cannot be a number"));
+    }
+    BugRef(v.to_owned()).check("alias")
+}
+
 pub(super) fn opt_text<'a>(arg: &str, value: Option<&'a str>, max: usize) -> Result<Option<&'a str>> {
     value.map(|v| params::text(arg, v, max)).transpose()
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::models::{Attachment, Bug, Comment, Field, HistoryEntry, Product, User, UserDetail};
+use super::models::{Attachment, Bug, Comment, Field, Flag, HistoryEntry, Product, User, UserDetail};
 use crate::render::{cut, footer_with, one_line, slice_footer, untrusted, when};
 
 /// Longest comment shown in full.
@@ -71,19 +71,8 @@ pub fn bug(b: &Bug) -> String {
     if let Some(d) = b.dupe_of {
         extra.push(format!("Duplicate of: {d}"));
     }
-    if !b.flags.is_empty() {
-        let flags: Vec<String> = b
-            .flags
-            .iter()
-            .map(|f| {
-                let mut s = format!("{}{}", f.name, f.status);
-                if !f.requestee.is_empty() {
-                    let _ = write!(s, "({})", f.requestee);
-                }
-                s
-            })
-            .collect();
-        extra.push(format!("Flags: {}", flags.join(", ")));
+    if let Some(flags) = flags(&b.flags) {
+        extra.push(format!("Flags: {flags}"));
     }
     if !b.groups.is_empty() {
         extra.push(format!("Groups: {}", b.groups.join(", ")));
@@ -102,6 +91,30 @@ pub fn bug(b: &Bug) -> String {
         let _ = write!(out, "\nSee also: {}", b.see_also.join(", "));
     }
     out
+}
+
+/// A bug's flags, each with its id (to change one of two alike) and, for a request, who
+/// asked: "needinfo?(jdoe@x) #3 from admin@x, review+ #4"; `None` when there are none.
+#[must_use]
+pub fn flags(flags: &[Flag]) -> Option<String> {
+    if flags.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = flags
+        .iter()
+        .map(|f| {
+            let mut s = format!("{}{}", f.name, f.status);
+            if !f.requestee.is_empty() {
+                let _ = write!(s, "({})", f.requestee);
+            }
+            let _ = write!(s, " #{}", f.id);
+            if f.status == "?" && !f.setter.is_empty() {
+                let _ = write!(s, " from {}", f.setter);
+            }
+            s
+        })
+        .collect();
+    Some(shown.join(", "))
 }
 
 /// One line of a search result: `id [status] product/component priority severity → assignee

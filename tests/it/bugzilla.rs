@@ -79,25 +79,25 @@ impl Bz {
     }
 }
 
-fn has(text: &str, needles: &[&str]) {
+pub fn has(text: &str, needles: &[&str]) {
     for needle in needles {
         assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
     }
 }
 
-fn lacks(text: &str, needles: &[&str]) {
+pub fn lacks(text: &str, needles: &[&str]) {
     for needle in needles {
         assert!(!text.contains(needle), "unexpected {needle:?} in:\n{text}");
     }
 }
 
 /// A marker unique to this test run.
-fn unique(what: &str) -> String {
+pub fn unique(what: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     format!("{what} {nanos:x}")
 }
 
-fn created_id(text: &str) -> u64 {
+pub fn created_id(text: &str) -> u64 {
     text.strip_prefix("Created bug ")
         .and_then(|r| r.split(':').next())
         .and_then(|n| n.parse().ok())

@@ -266,3 +266,56 @@ async fn bugzilla_field_values_show_custom_fields_and_required_comments() {
     assert!(text.starts_with("Statuses:"), "the workflow comes first:\n{text}");
     s.finish().await;
 }
+
+#[tokio::test]
+async fn bugzilla_custom_select_fields_take_only_their_legal_values() {
+    let upstream = fake(true).await;
+    let branch = json!({"fields": [{"name": "cf_branch", "display_name": "Branch", "is_custom": true, "type": 2,
+        "values": [{"name": "main"}, {"name": "stable", "is_active": true}, {"name": "old", "is_active": false}]}]});
+    Mock::given(path("/rest/field/bug/cf_branch"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(branch))
+        .mount(&upstream)
+        .await;
+    Mock::given(path("/rest/field/bug/cf_notes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"fields": [
+            {"name": "cf_notes", "display_name": "Notes", "is_custom": true, "type": 4, "values": []}]})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/rest/bug/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [{"id": 1, "alias": [],
+            "changes": {"cf_branch": {"removed": "main", "added": "stable"}, "cf_notes": {"removed": "", "added": "hello"}}}]})))
+        .mount(&upstream)
+        .await;
+    let uri = upstream.uri();
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("TRACKER_MCP_ENABLE_WRITES", "true"),
+        ("BUGZILLA_URL", uri.as_str()),
+        ("BUGZILLA_API_KEY", KEY),
+    ];
+    let (mut s, _) = Server::start(&env).await;
+    // An inactive value is refused before anything is sent, naming the legal ones.
+    let err = s.err("bugzilla_update_bug", json!({"bug": 1, "fields": {"cf_branch": "old"}})).await;
+    assert!(
+        err.contains("`fields`")
+            && err.contains("cf_branch: 'old' is not a legal value; legal values: main, stable"),
+        "{err}"
+    );
+    let text = s
+        .ok("bugzilla_update_bug", json!({"bug": 1, "fields": {"cf_branch": "stable", "cf_notes": "hello"}}))
+        .await;
+    assert!(text.contains("Updated bug 1: cf_branch: main -> stable; cf_notes: +hello"), "{text}");
+    let puts: Vec<Value> = upstream
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .filter_map(|r| serde_json::from_slice(&r.body).ok())
+        .collect();
+    assert_eq!(puts.len(), 1, "only the legal update is sent: {puts:?}");
+    assert_eq!(puts[0]["cf_branch"], "stable");
+    assert_eq!(puts[0]["cf_notes"], "hello");
+    s.finish().await;
+}

@@ -9,6 +9,7 @@ mod bitbucket_mock;
 mod bitbucket_review;
 mod bugzilla;
 mod bugzilla_fake;
+mod bugzilla_flows;
 mod cli;
 mod context_cost;
 mod examples;

@@ -89,7 +89,21 @@ impl BugzillaApi {
                 number_after(&raw, "Comment id ")
                     .map_or_else(|| "the comment".to_owned(), |n| format!("comment {n}"))
             )),
-            111 | 112 => Error::Forbidden(format!(
+            // bug_url_invalid, bug_url_too_long: a see-also URL Bugzilla does not take.
+            112 => Error::invalid("see_also", format!("{said} (Bugzilla code 112)")),
+            // flag_update_denied: the flag type's grant or request group leaves this account out.
+            130 => Error::Forbidden(format!(
+                "this account may not set that flag (Bugzilla code 130): {said} Its flag type limits \
+                 who may grant or request it."
+            )),
+            // flag_type_requestee_disabled: that flag type takes no requestee.
+            131 => Error::invalid("flags", format!("{said} (Bugzilla code 131)")),
+            // flag_not_unique: a type name that matches several flags of the bug.
+            132 => Error::invalid(
+                "flags",
+                format!("{said} (Bugzilla code 132); get (bugzilla_bug_read) shows each flag's id"),
+            ),
+            111 => Error::Forbidden(format!(
                 "{subject} is not visible to this account (Bugzilla code {code}): {said}"
             )),
             106 => Error::Forbidden(format!(
