@@ -135,6 +135,7 @@ pub(super) async fn tree(api: &BugzillaApi, p: TreeParams) -> Result<String> {
         out.truncate(MAX_LINES);
         out.push(format!("(cut at {MAX_LINES} lines)"));
     }
+    out.push(format!("Web: {}", api.bug_page_pattern()));
     Ok(out.join("\n"))
 }
 

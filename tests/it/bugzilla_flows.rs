@@ -290,6 +290,8 @@ async fn bugzilla_dependency_tree() {
                 "\n5 [CONFIRMED]: Tracking: release 1.0 blockers",
                 "\n  1 [IN_PROGRESS]: Login page returns 500",
                 "\n  3 [RESOLVED FIXED]: Session cookie lacks the Secure flag",
+                "\nWeb: ",
+                "show_bug.cgi?id=<id>",
             ],
         );
         let text = s.ok("bugzilla_dependency_tree", json!({"bug": 1, "direction": "blocks"})).await;
