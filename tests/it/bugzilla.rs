@@ -266,7 +266,7 @@ async fn bugzilla_reads_as_admin() {
                 "Priority (priority): Highest",
                 "OS/Version (op_sys): ",
                 "Keywords (keywords): regression, security, ux",
-                "Custom fields: none",
+                "Support tier (cf_tier) [custom]: ---, gold, silver, bronze",
             ],
         );
         let os = s.ok("bugzilla_get_field_values", json!({"field": "op_sys"})).await;

@@ -230,6 +230,15 @@ async fn bugzilla_full_field_and_list_updates() {
         has(&err, &["`fields`", "cf_no_such_field"]);
         let err = s.err("bugzilla_update_bug", json!({"bug": id, "fields": {"priority": "x"}})).await;
         has(&err, &["`fields`", "cf_"]);
+        // The seeded custom select field cf_tier (gold, silver; bronze retired): a listed value is
+        // applied, an unknown one refused with the legal values, unsent. 5.2 and 5.3.3 do not say
+        // in /rest/field which values are retired (no `is_active`), and take a retired one.
+        let text = s.ok("bugzilla_update_bug", json!({"bug": id, "fields": {"cf_tier": "gold"}})).await;
+        has(&text, &["cf_tier: --- -> gold"]);
+        let err = s.err("bugzilla_update_bug", json!({"bug": id, "fields": {"cf_tier": "platinum"}})).await;
+        has(&err, &["`fields`", "cf_tier: 'platinum' is not a legal value", "---, gold, silver, bronze"]);
+        let text = s.ok("bugzilla_update_bug", json!({"bug": id, "fields": {"cf_tier": "bronze"}})).await;
+        has(&text, &["cf_tier: gold -> bronze"]);
         let err = s.err("bugzilla_update_bug", json!({"bug": id, "ids": [other], "priority": "Low"})).await;
         has(&err, &["not both"]);
 
