@@ -55,6 +55,12 @@ pub enum Error {
     /// The tracker answered with something we could not understand.
     #[error("{tracker} returned an unexpected response: {message}")]
     BadResponse { tracker: &'static str, message: String },
+    /// The answer was larger than `TRACKER_MCP_MAX_RESPONSE_BYTES`, and was not read.
+    #[error(
+        "{tracker} returned a response larger than {limit} bytes (TRACKER_MCP_MAX_RESPONSE_BYTES); ask \
+         for less, e.g. a smaller limit or a single item"
+    )]
+    TooLarge { tracker: &'static str, limit: usize },
     /// The policy does not allow this call (writes disabled, scope, ...).
     #[error("{0}")]
     Denied(String),
@@ -106,6 +112,7 @@ impl Error {
             Self::Unavailable { .. } => "unavailable",
             Self::Timeout { .. } => "timeout",
             Self::BadResponse { .. } => "bad_response",
+            Self::TooLarge { .. } => "too_large",
             Self::Denied(_) => "denied",
             Self::Internal(_) => "internal",
         }

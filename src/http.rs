@@ -330,14 +330,7 @@ impl HttpClient {
     }
 
     fn too_large(&self) -> Error {
-        Error::BadResponse {
-            tracker: self.tracker,
-            message: format!(
-                "the response is larger than {} bytes (TRACKER_MCP_MAX_RESPONSE_BYTES); ask for \
-                 less, e.g. a smaller limit or a single item",
-                self.settings.max_response_bytes
-            ),
-        }
+        Error::TooLarge { tracker: self.tracker, limit: self.settings.max_response_bytes }
     }
 
     /// Describe a transport failure without the URL (which may carry a key).

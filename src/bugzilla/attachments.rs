@@ -118,7 +118,21 @@ impl TrackerServer {
     ) -> Result<CallToolResult> {
         let id = params::positive_id("id", p.id)?;
         let offset = params::offset("offset", p.offset)? as usize;
-        let attachment = self.bugzilla()?.attachment(id).await?;
+        let api = self.bugzilla()?;
+        let attachment = match api.attachment(id).await {
+            // Its content (base64 in JSON) is over the response cap: say what it is, and where.
+            Err(Error::TooLarge { limit, .. }) => {
+                let meta = api.attachment_meta(id).await?;
+                return Ok(CallToolResult::success(vec![ContentBlock::text(format!(
+                    "Attachment on bug {}: {}\nContent not downloaded: as base64 it is over this \
+                     server's {limit}-byte response cap (TRACKER_MCP_MAX_RESPONSE_BYTES). Web: {}",
+                    meta.bug_id,
+                    render::attachment_line(&meta),
+                    api.attachment_page(id)
+                ))]));
+            }
+            other => other?,
+        };
         let mut out =
             format!("Attachment on bug {}: {}", attachment.bug_id, render::attachment_line(&attachment));
         let bytes = attachment.data.as_deref().map(base64::decode).transpose()?.unwrap_or_default();

@@ -330,10 +330,27 @@ impl BugzillaApi {
     }
 
     pub async fn attachment(&self, id: u64) -> Result<Attachment> {
+        self.attachment_with(id, &[]).await
+    }
+
+    /// An attachment without its content (`data`), for one too large to download.
+    pub async fn attachment_meta(&self, id: u64) -> Result<Attachment> {
+        self.attachment_with(id, &[("exclude_fields", "data".to_owned())]).await
+    }
+
+    async fn attachment_with(&self, id: u64, query: &[(&str, String)]) -> Result<Attachment> {
         let subject = format!("attachment {id}");
         let answer: AttachmentsAnswer =
-            self.get(&endpoints::ATTACHMENT, &[&id.to_string()], &[], &subject).await?;
+            self.get(&endpoints::ATTACHMENT, &[&id.to_string()], query, &subject).await?;
         answer.attachments.into_values().next().ok_or_else(|| not_visible(&subject))
+    }
+
+    /// The web page of an attachment (never from upstream text).
+    #[must_use]
+    pub fn attachment_page(&self, id: u64) -> String {
+        let mut url = self.web.join("attachment.cgi").unwrap_or_else(|_| self.web.clone());
+        url.set_query(Some(&format!("id={id}")));
+        url.to_string()
     }
 
     pub async fn products(&self) -> Result<Vec<Product>> {

@@ -66,7 +66,7 @@ impl TrackerServer {
             .await
         {
             Ok(members) => Some(members),
-            Err(e @ Error::BadResponse { .. }) => return Err(e),
+            Err(e @ (Error::BadResponse { .. } | Error::TooLarge { .. })) => return Err(e),
             Err(_) => None,
         };
         if let Some(m) = &members {

@@ -255,6 +255,35 @@ async fn bugzilla_attaches_local_files_byte_identical() {
         assert_eq!(data, PNG, "{}", bz.version);
         let answer = s.call_raw("bugzilla_get_attachment", json!({"id": attachment})).await;
         assert_eq!(crate::images::image_of(&answer), Some(("image/png".to_owned(), PNG.to_vec())));
+
+        // An attachment whose base64 is over the response cap: its metadata and its web page,
+        // not an error (the cap is lowered here to stand for a file of many megabytes).
+        let log = "0123456789abcdef\n".repeat(1_000);
+        let added = s
+            .ok(
+                "bugzilla_add_attachment",
+                json!({"bug": bug, "summary": "big log", "file_name": "big.log", "content": log}),
+            )
+            .await;
+        let big: u64 = added
+            .strip_prefix("Added attachment ")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}: {added}", bz.version));
         s.finish().await;
+        let mut capped = bz.server(Who::Admin, false, &[("TRACKER_MCP_MAX_RESPONSE_BYTES", "8192")]).await;
+        let text = capped.ok("bugzilla_get_attachment", json!({"id": big})).await;
+        for part in [
+            &format!("Attachment on bug {bug}: {big} big.log"),
+            "17000 bytes",
+            "Content not downloaded",
+            "8192-byte response cap (TRACKER_MCP_MAX_RESPONSE_BYTES)",
+            &format!("/attachment.cgi?id={big}"),
+        ] {
+            assert!(text.contains(part), "{}: {part:?} in {text}", bz.version);
+        }
+        let small = capped.call_raw("bugzilla_get_attachment", json!({"id": attachment})).await;
+        assert_eq!(crate::images::image_of(&small), Some(("image/png".to_owned(), PNG.to_vec())));
+        capped.finish().await;
     }
 }
