@@ -96,6 +96,8 @@ impl BitbucketApi {
             path: Option<&str>,
             limit: u32
         ) -> Result<Comparison>;
+        /// The commit or ref a new branch starts at, as the flavour's create takes it.
+        async fn branch_start(&self, repo: Repo<'_>, from: &str) -> Result<String>;
         fn create_branch(&self, repo: Repo<'_>, name: &str, from: &str) -> Write;
         /// The branch a create answered with.
         fn created_branch(answer: Value) -> Result<Branch>;

@@ -99,10 +99,11 @@ impl TrackerServer {
         let name = branch("branch", &p.branch)?;
         let from = branch("from", &p.from)?;
         let api = self.bitbucket()?;
-        let write = api.create_branch(repo, name, from);
+        let start = api.branch_start(repo, from).await?;
+        let write = api.create_branch(repo, name, &start);
         api.run(write, p.dry_run, |api, v| {
             let b = api.created_branch(v)?;
-            Ok(format!("Created branch {} at {}.", b.name, if b.hash.is_empty() { from } else { &b.hash }))
+            Ok(format!("Created branch {} at {}.", b.name, if b.hash.is_empty() { &start } else { &b.hash }))
         })
         .await
     }

@@ -199,6 +199,9 @@ async fn tags_are_listed_newest_first_and_filtered_by_name() {
     dc.finish().await;
 }
 
+/// The commit a short hash or branch name stands for, in the Cloud create test.
+const FULL_HASH: &str = "abc1234def0123456789abcdef0123456789abcd";
+
 /// A fake whose branch list holds what the create sent: the created branch shows in the next
 /// list, on both flavours, and each create sends the documented body.
 async fn branch_fake(upstream: &MockServer, create_at: &str, list_at: &str, body: Value, cloud: bool) {
@@ -252,7 +255,7 @@ async fn a_created_branch_shows_in_the_branch_list_on_both_flavours() {
             "cloud",
             "/2.0/repositories/ws/repo/refs/branches",
             "/2.0/repositories/ws/repo/refs/branches",
-            json!({"name": "feature/y", "target": {"hash": "abc1234"}}),
+            json!({"name": "feature/y", "target": {"hash": FULL_HASH}}),
         ),
         (
             "datacenter",
@@ -263,6 +266,15 @@ async fn a_created_branch_shows_in_the_branch_list_on_both_flavours() {
     ] {
         let upstream = upstream().await;
         branch_fake(&upstream, create_at, list_at, body, flavor == "cloud").await;
+        if flavor == "cloud" {
+            // Cloud's create takes a commit hash: the short one is resolved first.
+            Mock::given(method("GET"))
+                .and(path("/2.0/repositories/ws/repo/commit/abc1234"))
+                .respond_with(ok(json!({"hash": FULL_HASH, "date": "2025-01-07T10:00:00Z"})))
+                .expect(1)
+                .mount(&upstream)
+                .await;
+        }
         let mut s = server(&upstream, flavor).await;
         let r = json!({"workspace": "ws", "repo": "repo"});
         let out = s.ok("bitbucket_list_branches", r.clone()).await;
@@ -276,6 +288,43 @@ async fn a_created_branch_shows_in_the_branch_list_on_both_flavours() {
         assert!(out.contains("feature/y") && out.contains("abc1234def"), "{flavor}: {out}");
         s.finish().await;
     }
+}
+
+/// On Cloud a branch name is resolved to its head commit before the create (which takes a
+/// hash); a ref that does not exist is refused before anything is written.
+#[tokio::test]
+async fn cloud_branches_start_at_the_commit_a_ref_names() {
+    let upstream = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/commit/main"))
+        .respond_with(ok(json!({"hash": FULL_HASH})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/2.0/repositories/ws/repo/commit/nope"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"type": "error", "error": {"message": "Commit not found"}})),
+        )
+        .mount(&upstream)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/2.0/repositories/ws/repo/refs/branches"))
+        .and(body_json(json!({"name": "feature/z", "target": {"hash": FULL_HASH}})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"type": "branch", "name": "feature/z", "target": {"hash": FULL_HASH}})),
+        )
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let mut s = server(&upstream, "cloud").await;
+    let args = |from: &str| json!({"workspace": "ws", "repo": "repo", "branch": "feature/z", "from": from});
+    let out = s.ok("bitbucket_create_branch", args("main")).await;
+    assert_eq!(out, format!("Created branch feature/z at {FULL_HASH}."));
+    let err = s.err("bitbucket_create_branch", args("nope")).await;
+    assert!(err.contains("nope"), "{err}");
+    s.finish().await;
 }
 
 /// Cloud's inbox: the account's uuid, the workspace's most recently updated repositories, and

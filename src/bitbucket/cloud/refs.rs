@@ -39,7 +39,24 @@ pub async fn compare(
     Ok(Comparison { commits: commits?.map(commit), changes: stat?.map(change), diff: diff?.text() })
 }
 
-/// A new branch at `from` (a commit hash; Cloud also takes a branch name there). The spec
+/// Where a new branch starts: Cloud's create takes a commit hash (`target.hash`), so a branch,
+/// tag or short hash is first resolved to its commit (a ref that does not exist is then said
+/// before anything is written).
+pub async fn branch_start(api: &BitbucketApi, repo: Repo<'_>, from: &str) -> Result<String> {
+    if from.len() == 40 && from.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(from.to_owned());
+    }
+    let subject = format!("ref {from} of {}", repo.subject());
+    let found: wire::Commit =
+        api.get(api.call(&COMMIT, &[repo.workspace, repo.slug, from]), &subject).await?;
+    let hash = commit(found).hash;
+    if hash.is_empty() {
+        return Err(Error::bad_response(TRACKER, format!("the answer for {subject} has no commit hash")));
+    }
+    Ok(hash)
+}
+
+/// A new branch at `from` (a commit hash: see [`branch_start`]). The spec
 /// gives this operation no body schema, so no `"type"` is added.
 pub fn create_branch(api: &BitbucketApi, repo: Repo<'_>, name: &str, from: &str) -> Write {
     Write {

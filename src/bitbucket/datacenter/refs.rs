@@ -83,6 +83,12 @@ fn unified(d: wire::Diffs) -> String {
     out
 }
 
+/// Where a new branch starts: Data Center's `startPoint` takes a branch, tag or commit as it is.
+#[allow(clippy::unused_async)] // the same signature as Cloud's, which reads the commit
+pub async fn branch_start(_api: &BitbucketApi, _repo: Repo<'_>, from: &str) -> Result<String> {
+    Ok(from.to_owned())
+}
+
 pub fn create_branch(api: &BitbucketApi, repo: Repo<'_>, name: &str, from: &str) -> Write {
     Write {
         call: api
