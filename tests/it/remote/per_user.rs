@@ -120,15 +120,20 @@ async fn two_callers_of_one_session_see_what_their_own_keys_allow() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A stateless per-user server for the live Redmine at `url`, without a key of its own.
+async fn stateless_server(url: &str) -> Remote {
+    let env = [
+        ("TRACKER_MCP_MODE", "development"),
+        ("REDMINE_URL", url),
+        ("TRACKER_MCP_HTTP_CREDENTIALS", "per-user"),
+    ];
+    Remote::start(&env, &["--http-stateless"]).await
+}
+
 #[tokio::test]
 async fn stateless_per_user_calls_use_each_requests_key() {
     let Some(v) = live("redmine", VARS) else { return };
-    let env = [
-        ("TRACKER_MCP_MODE", "development"),
-        ("REDMINE_URL", v["REDMINE_URL"].as_str()),
-        ("TRACKER_MCP_HTTP_CREDENTIALS", "per-user"),
-    ];
-    let server = Remote::start(&env, &["--http-stateless"]).await;
+    let server = stateless_server(&v["REDMINE_URL"]).await;
     let whoami = || call(1, "redmine_whoami", json!({}));
     let (_, admin) = stateless_call(&server, Some(&v["REDMINE_API_KEY"]), whoami()).await;
     assert!(admin.contains("login admin"), "{admin}");
@@ -149,12 +154,7 @@ async fn stateless_per_user_calls_use_each_requests_key() {
 #[tokio::test]
 async fn one_callers_cached_definitions_are_not_served_to_another() {
     let Some(v) = live("redmine", VARS) else { return };
-    let env = [
-        ("TRACKER_MCP_MODE", "development"),
-        ("REDMINE_URL", v["REDMINE_URL"].as_str()),
-        ("TRACKER_MCP_HTTP_CREDENTIALS", "per-user"),
-    ];
-    let server = Remote::start(&env, &["--http-stateless"]).await;
+    let server = stateless_server(&v["REDMINE_URL"]).await;
     let enumerations = || call(1, "redmine_project_read", json!({"method": "enumerations"}));
     let (_, admin) = stateless_call(&server, Some(&v["REDMINE_API_KEY"]), enumerations()).await;
     assert!(admin.contains("Custom fields: 1 "), "the admin reads the definitions: {admin}");
