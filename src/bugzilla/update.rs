@@ -182,7 +182,10 @@ fn targets(p: &UpdateBugParams) -> Result<Vec<String>> {
             p.ids.iter().map(|r| r.check("ids")).collect::<Result<Vec<_>>>()?
         }
         (None, false) => return Err(Error::invalid("ids", format!("at most {MAX_BUGS} bugs per update"))),
-        _ => return Err(Error::invalid("bug", "give `bug` (one bug) or `ids` (several), not both")),
+        (None, true) => return Err(Error::invalid("bug", "give `bug` (one bug) or `ids` (several)")),
+        (Some(_), false) => {
+            return Err(Error::invalid("bug", "give `bug` (one bug) or `ids` (several), not both"));
+        }
     };
     Ok(ids)
 }
