@@ -45,6 +45,10 @@ async fn start(upstream: &str, stateless: bool) -> Server {
         .env("REDMINE_API_KEY", KEY)
         .env("TRACKER_MCP_HTTP_TOKEN", TOKEN)
         .args(["serve", "--http", "127.0.0.1:0"]);
+    // glibc's arena count, to measure its effect on memory (README).
+    if let Ok(arenas) = std::env::var("MALLOC_ARENA_MAX") {
+        command.env("MALLOC_ARENA_MAX", arenas);
+    }
     if stateless {
         command.arg("--http-stateless");
     }
