@@ -46,6 +46,16 @@ enum HeaderValue {
 }
 
 impl CallerCredentials {
+    /// The header that carries `tracker`'s credential, and its value in this request.
+    fn of_tracker(&self, tracker: &str) -> Option<(&'static str, Option<&HeaderValue>)> {
+        match tracker {
+            "Redmine" => Some((REDMINE_HEADER, self.redmine.as_ref())),
+            "Bugzilla" => Some((BUGZILLA_HEADER, self.bugzilla.as_ref())),
+            "Bitbucket" => Some((BITBUCKET_TOKEN_HEADER, self.bitbucket_token.as_ref())),
+            _ => None,
+        }
+    }
+
     fn from_headers(headers: &http::HeaderMap) -> Self {
         let get = |name: &str| {
             let value = headers.get(name)?;
@@ -103,13 +113,10 @@ pub fn caller_auth(tracker: &'static str) -> Result<(Auth, SecretString)> {
              in this mode)"
         )));
     };
-    let (header, value) = match tracker {
-        "Redmine" => (REDMINE_HEADER, &credentials.redmine),
-        "Bugzilla" => (BUGZILLA_HEADER, &credentials.bugzilla),
-        "Bitbucket" => (BITBUCKET_TOKEN_HEADER, &credentials.bitbucket_token),
-        _ => return Err(Error::Internal(format!("no per-user credential header for {tracker}"))),
+    let Some((header, value)) = credentials.of_tracker(tracker) else {
+        return Err(Error::Internal(format!("no per-user credential header for {tracker}")));
     };
-    let key = text(tracker, header, value.as_ref())?.ok_or_else(|| {
+    let key = text(tracker, header, value)?.ok_or_else(|| {
         Error::Unauthorized(format!(
             "this server uses per-user credentials (TRACKER_MCP_HTTP_CREDENTIALS=per-user) and this \
              request has no {header} header, so nothing was sent to {tracker}: send your own \
@@ -149,20 +156,18 @@ pub fn caller_key(tracker: &'static str) -> Option<u64> {
     use std::hash::BuildHasher as _;
     static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
     let credentials = CALLER.try_with(Arc::clone).ok()?;
-    let exposed = |v: &Option<HeaderValue>| match v {
+    let exposed = |v: Option<&HeaderValue>| match v {
         Some(HeaderValue::Text(secret)) => Some(secret.expose_secret().to_owned()),
         _ => None,
     };
-    let secret = match tracker {
-        "Redmine" => exposed(&credentials.redmine)?,
-        "Bugzilla" => exposed(&credentials.bugzilla)?,
-        "Bitbucket" => {
-            let username = exposed(&credentials.bitbucket_username).unwrap_or_default();
-            format!("{username}\n{}", exposed(&credentials.bitbucket_token)?)
-        }
-        _ => return None,
+    let key = exposed(credentials.of_tracker(tracker)?.1)?;
+    // Bitbucket's token with another username is another caller.
+    let username = if tracker == "Bitbucket" {
+        exposed(credentials.bitbucket_username.as_ref()).unwrap_or_default()
+    } else {
+        String::new()
     };
-    Some(KEY.get_or_init(std::hash::RandomState::new).hash_one((tracker, secret)))
+    Some(KEY.get_or_init(std::hash::RandomState::new).hash_one((tracker, username, key)))
 }
 
 /// A header's text, registered as a secret so that every message leaving the process masks it.
