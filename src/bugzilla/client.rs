@@ -123,20 +123,24 @@ impl BugzillaApi {
         !self.anonymous && self.key_mode != KeyMode::Header
     }
 
+    /// A page of the Bugzilla web UI (`show_bug.cgi`, `attachment.cgi`) taking `id`, built from
+    /// the configured URL (never from upstream text); `id` as given, so `<id>` stays a pattern.
+    fn web_page(&self, cgi: &str, id: &str) -> String {
+        let mut url = self.web.join(cgi).unwrap_or_else(|_| self.web.clone());
+        url.set_query(None);
+        format!("{url}?id={id}")
+    }
+
     /// The web page of a bug, for "read the rest there" hints.
     #[must_use]
     pub fn bug_page(&self, id: u64) -> String {
-        let mut url = self.web.join("show_bug.cgi").unwrap_or_else(|_| self.web.clone());
-        url.set_query(Some(&format!("id={id}")));
-        url.to_string()
+        self.web_page("show_bug.cgi", &id.to_string())
     }
 
     /// The web page of any bug in a list: `.../show_bug.cgi?id=<id>`, from the configured URL.
     #[must_use]
     pub fn bug_page_pattern(&self) -> String {
-        let mut url = self.web.join("show_bug.cgi").unwrap_or_else(|_| self.web.clone());
-        url.set_query(None);
-        format!("{url}?id=<id>")
+        self.web_page("show_bug.cgi", "<id>")
     }
 
     // -----------------------------------------------------------------------------------------
@@ -345,12 +349,10 @@ impl BugzillaApi {
         answer.attachments.into_values().next().ok_or_else(|| not_visible(&subject))
     }
 
-    /// The web page of an attachment (never from upstream text).
+    /// The web page of an attachment.
     #[must_use]
     pub fn attachment_page(&self, id: u64) -> String {
-        let mut url = self.web.join("attachment.cgi").unwrap_or_else(|_| self.web.clone());
-        url.set_query(Some(&format!("id={id}")));
-        url.to_string()
+        self.web_page("attachment.cgi", &id.to_string())
     }
 
     pub async fn products(&self) -> Result<Vec<Product>> {
