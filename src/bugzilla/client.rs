@@ -499,12 +499,11 @@ fn not_visible(subject: &str) -> Error {
 /// Check a status change against the workflow before sending it.
 pub(super) async fn check_transition(
     api: &BugzillaApi,
-    id: &str,
+    current: &Bug,
     to: &str,
     has_comment: bool,
     has_resolution: bool,
 ) -> Result<()> {
-    let current = api.bug(id).await?;
     if current.status == to {
         return Ok(());
     }

@@ -112,14 +112,10 @@ pub(super) async fn run(api: &BugzillaApi, p: UpdateBugParams) -> Result<String>
         return Err(Error::invalid("arguments", "nothing to change: give at least one field"));
     }
     let has_comment = body.contains_key("comment");
-    if let Some(to) = p.status.as_deref().map(str::trim) {
-        for id in &ids {
-            client::check_transition(api, id, to, has_comment, p.resolution.is_some() || p.dupe_of.is_some())
-                .await?;
-        }
-    }
+    let status = p.status.as_deref().map(str::trim);
     let product_bound = p.component.is_some() || p.version.is_some() || p.target_milestone.is_some();
-    let current = if product_bound || (p.dry_run && ids.len() > 1) {
+    // The bugs as they are, read once for every check and preview that needs them.
+    let current = if status.is_some() || product_bound || (p.dry_run && ids.len() > 1) {
         futures::future::join_all(ids.iter().map(|id| api.bug(id)))
             .await
             .into_iter()
@@ -127,6 +123,18 @@ pub(super) async fn run(api: &BugzillaApi, p: UpdateBugParams) -> Result<String>
     } else {
         Vec::new()
     };
+    if let Some(to) = status {
+        for bug in &current {
+            client::check_transition(
+                api,
+                bug,
+                to,
+                has_comment,
+                p.resolution.is_some() || p.dupe_of.is_some(),
+            )
+            .await?;
+        }
+    }
     if product_bound {
         check_product_values(api, &p, &current).await?;
     }
